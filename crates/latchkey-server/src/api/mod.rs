@@ -1,0 +1,12 @@
+//! The backend (management) API: one module per resource, each handler a thin adapter
+//! from HTTP to a core rule and a store call.
+
+pub mod api_keys;
+pub mod apps;
+pub mod audit;
+pub mod clients;
+pub mod directory;
+pub mod grants;
+pub mod keys;
+pub mod resource_servers;
+pub mod scopes;

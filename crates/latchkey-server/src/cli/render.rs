@@ -1,0 +1,1 @@
+//! Output rendering for operator commands.

@@ -1,0 +1,185 @@
+//! Server configuration: command-line flags, then environment variables, then an optional
+//! TOML file, then defaults. Secrets (the master key, the bootstrap API key) are read from
+//! the environment or a file only, never from flags, so they do not show up in `ps`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use latchkey_core::Secret;
+use latchkey_core::crypto::MasterKey;
+use latchkey_core::secret::SecretKind;
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags of `latchkey serve`. Every flag also reads the environment variable shown.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "LATCHKEY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// The URL clients reach this server at; path issuers live under it [default: http://<listen>]
+    #[arg(long, env = "LATCHKEY_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<Url>,
+    /// Directory for the SQLite database and the generated master key [default: ./data]
+    #[arg(long, env = "LATCHKEY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://… [default: sqlite file latchkey.db in the data directory]
+    #[arg(long, env = "LATCHKEY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// File holding the 256-bit master key (base64url or hex) [default: <data-dir>/secret.key, created on first start]
+    #[arg(long, env = "LATCHKEY_SECRET_KEY_FILE", value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// TOML file with any of the settings above (snake_case keys)
+    #[arg(long, env = "LATCHKEY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log line format [default: text]
+    #[arg(long, env = "LATCHKEY_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Largest number of database connections [default: 8 on SQLite, 16 on PostgreSQL]
+    #[arg(long, env = "LATCHKEY_DB_MAX_CONNECTIONS", value_name = "N")]
+    pub db_max_connections: Option<u32>,
+    /// Host that app domains must point at (CNAME) to pass verify-domain [default: host of the public URL]
+    #[arg(long, env = "LATCHKEY_CNAME_TARGET", value_name = "HOST")]
+    pub cname_target: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    public_url: Option<Url>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    secret_key_file: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+    db_max_connections: Option<u32>,
+    cname_target: Option<String>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// Without a trailing slash.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub master_key: MasterKey,
+    pub bootstrap_api_key: Option<Secret>,
+    pub log_format: LogFormat,
+    pub db_max_connections: u32,
+    pub cname_target: String,
+}
+
+pub const ENV_SECRET_KEY: &str = "LATCHKEY_SECRET_KEY";
+pub const ENV_BOOTSTRAP_API_KEY: &str = "LATCHKEY_BOOTSTRAP_API_KEY";
+
+impl ServeArgs {
+    /// Merges flags/environment with the optional file and defaults, and loads (or creates)
+    /// the master key.
+    pub fn resolve(self) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen = self.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let public_url = match self.public_url.or(file.public_url) {
+            Some(u) => u,
+            None => Url::parse(&format!("http://{listen}")).context("building the default public URL")?,
+        };
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
+            bail!("the public URL must be an absolute http(s) URL, got {public_url}");
+        }
+        if public_url.query().is_some() || public_url.fragment().is_some() {
+            bail!("the public URL must not have a query or fragment");
+        }
+        let data_dir = self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = match self.database_url.or(file.database_url) {
+            Some(u) => u,
+            None => {
+                std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+                format!("sqlite://{}?mode=rwc", data_dir.join("latchkey.db").display())
+            }
+        };
+        let is_sqlite = database_url.starts_with("sqlite:");
+        let master_key = match std::env::var(ENV_SECRET_KEY) {
+            Ok(v) if !v.trim().is_empty() => MasterKey::parse(&v).with_context(|| format!("{ENV_SECRET_KEY} is invalid"))?,
+            _ => {
+                let path = self.secret_key_file.or(file.secret_key_file).unwrap_or_else(|| data_dir.join("secret.key"));
+                load_or_create_key(&path)?
+            }
+        };
+        let bootstrap_api_key = match std::env::var(ENV_BOOTSTRAP_API_KEY) {
+            Ok(v) if !v.is_empty() => {
+                if !SecretKind::ApiKey.looks_valid(&v) {
+                    bail!(
+                        "{ENV_BOOTSTRAP_API_KEY} must be lk_api_ followed by 32-128 characters of A-Z a-z 0-9 - _ (e.g. lk_api_$(openssl rand -hex 32))"
+                    );
+                }
+                Some(Secret::new(v))
+            }
+            _ => None,
+        };
+        let cname_target = match self.cname_target.or(file.cname_target) {
+            Some(t) => t,
+            None => public_url.host_str().unwrap_or("localhost").to_owned(),
+        };
+        Ok(Settings {
+            listen,
+            public_url: public_url.as_str().trim_end_matches('/').to_owned(),
+            data_dir,
+            database_url,
+            master_key,
+            bootstrap_api_key,
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            db_max_connections: self.db_max_connections.or(file.db_max_connections).unwrap_or(if is_sqlite { 8 } else { 16 }),
+            cname_target,
+        })
+    }
+}
+
+/// Reads the master key file, or creates it (mode 0600) with a fresh key.
+fn load_or_create_key(path: &Path) -> anyhow::Result<MasterKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => MasterKey::parse(&text).with_context(|| format!("the master key file {} is invalid", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let key = MasterKey::generate();
+            write_private_file(path, key.encode().expose()).with_context(|| format!("writing the master key to {}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a new master key; back it up: without it, signing keys cannot be decrypted and secrets cannot be verified");
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading the master key file {}", path.display())),
+    }
+}
+
+fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()
+}

@@ -1,0 +1,202 @@
+//! Latchkey's persistence: one schema on SQLite (the embedded default) and PostgreSQL,
+//! reached through sqlx's `Any` driver so that every query is written once.
+//!
+//! Each module owns one concern (apps and scopes, clients and secrets, grants, signing keys,
+//! resource servers, the directory, deployments and API keys, the audit trail). Every
+//! method that changes state takes the [`Actor`](latchkey_core::audit::Actor) responsible
+//! and appends its audit event in the same transaction as the change.
+//!
+//! Portability rules: ids and timestamps are `BIGINT`, flags `SMALLINT` 0/1, structured
+//! values JSON in `TEXT`, placeholders `$1…` (both engines accept them), and no
+//! engine-specific SQL outside [`Dialect`].
+//!
+//! Nothing here hashes or encrypts: callers hand in hashes and sealed values, so the store
+//! never sees a plaintext secret.
+
+pub mod apps;
+pub mod audit;
+pub mod clients;
+pub mod deployments;
+pub mod directory;
+pub mod grants;
+pub mod keys;
+pub mod resource_servers;
+mod row;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use latchkey_core::{Clock, Timestamp, ValidationErrors};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, SqlStr, Transaction};
+
+pub use apps::AppSummary;
+pub use clients::{NewSecret, SecretCheck};
+pub use keys::NewSigningKey;
+
+pub type Tx = Transaction<'static, Any>;
+
+/// Which database engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Dialect::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    /// The statement that opens a write transaction. SQLite takes the write lock up front
+    /// so that a read-then-write transaction cannot fail halfway on a lock upgrade.
+    fn begin_write(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        }
+    }
+
+    /// Row lock for read-modify-write on PostgreSQL; SQLite's write lock already covers it.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error("unsupported database URL: use sqlite:… or postgres://…")]
+    UnsupportedUrl,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to a conflict with `message`, anything else to a
+    /// database error.
+    pub(crate) fn unique(message: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dialect", &self.dialect).finish()
+    }
+}
+
+static MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). Does not migrate.
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::from_url(url).ok_or(StoreError::UnsupportedUrl)?;
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        if dialect == Dialect::Sqlite {
+            // WAL lets readers proceed while one connection writes; the setting is stored in
+            // the database file. FULL sync (the default) keeps every acknowledged commit.
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+        }
+        Ok(Store { pool, dialect, clock })
+    }
+
+    /// Applies pending migrations. Safe to run from several replicas at once on PostgreSQL
+    /// (sqlx takes an advisory lock).
+    pub async fn migrate(&self) -> Result<()> {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, name, sql)| {
+                Migration::new(*version, (*name).into(), MigrationType::Simple, SqlStr::from_static(sql), false)
+            })
+            .collect::<Vec<_>>();
+        let migrator = Migrator {
+            migrations: migrations.into(),
+            ..Migrator::DEFAULT
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub(crate) async fn write(&self) -> Result<Tx> {
+        Ok(self.pool.begin_with(self.dialect.begin_write()).await?)
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
