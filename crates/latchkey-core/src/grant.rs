@@ -29,7 +29,9 @@ impl GrantedResource {
 
     pub fn id(self) -> Id {
         match self {
-            GrantedResource::User(id) | GrantedResource::Organization(id) | GrantedResource::Workspace(id) => id,
+            GrantedResource::User(id)
+            | GrantedResource::Organization(id)
+            | GrantedResource::Workspace(id) => id,
         }
     }
 }
@@ -41,7 +43,9 @@ impl fmt::Display for GrantedResource {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a granted resource: expected urn:latchkey:user:ID, urn:latchkey:organization:ID or urn:latchkey:workspace:ID")]
+#[error(
+    "not a granted resource: expected urn:latchkey:user:ID, urn:latchkey:organization:ID or urn:latchkey:workspace:ID"
+)]
 pub struct ParseResourceError;
 
 impl FromStr for GrantedResource {
@@ -172,10 +176,20 @@ mod tests {
 
     #[test]
     fn resource_urns_round_trip() {
-        for s in ["urn:latchkey:user:12", "urn:latchkey:organization:3", "urn:latchkey:workspace:99"] {
+        for s in [
+            "urn:latchkey:user:12",
+            "urn:latchkey:organization:3",
+            "urn:latchkey:workspace:99",
+        ] {
             assert_eq!(s.parse::<GrantedResource>().unwrap().to_string(), s);
         }
-        for bad in ["urn:latchkey:team:1", "urn:latchkey:user:", "urn:latchkey:user:-1", "urn:other:user:1", "user:1"] {
+        for bad in [
+            "urn:latchkey:team:1",
+            "urn:latchkey:user:",
+            "urn:latchkey:user:-1",
+            "urn:other:user:1",
+            "user:1",
+        ] {
             assert!(bad.parse::<GrantedResource>().is_err(), "{bad}");
         }
     }

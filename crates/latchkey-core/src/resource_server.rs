@@ -81,18 +81,27 @@ pub fn validate_identifier(raw: &str) -> Result<String, ValidationError> {
 /// `a-z 0-9 - _ .`, not a URI.
 pub fn validate_alias(field: &str, raw: &str) -> Result<String, ValidationError> {
     let ok = (1..=64).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+        && raw.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        });
     if ok {
         Ok(raw.to_owned())
     } else {
-        Err(ValidationError::new(field, format!("{raw:?}: use 1-64 lowercase letters, digits, '-', '_' or '.'")))
+        Err(ValidationError::new(
+            field,
+            format!("{raw:?}: use 1-64 lowercase letters, digits, '-', '_' or '.'"),
+        ))
     }
 }
 
 impl ResourceServerInput {
     /// Validates the input applied to `current` (None on create). `app_scopes` are the
     /// app's scope names: a resource server can only accept scopes its app defines.
-    pub fn apply(&self, current: Option<&ResourceServerConfig>, app_scopes: &[String]) -> Result<ResourceServerConfig, ValidationErrors> {
+    pub fn apply(
+        &self,
+        current: Option<&ResourceServerConfig>,
+        app_scopes: &[String],
+    ) -> Result<ResourceServerConfig, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let identifier = match (&self.identifier, current) {
             (Some(i), _) => errors.check(validate_identifier(i.trim())),
@@ -145,7 +154,10 @@ impl ResourceServerInput {
             (None, Some(c)) => c.scopes.clone(),
             (None, None) => vec![],
         };
-        let require_binding = self.require_binding.or(current.map(|c| c.require_binding)).unwrap_or(false);
+        let require_binding = self
+            .require_binding
+            .or(current.map(|c| c.require_binding))
+            .unwrap_or(false);
         match (identifier, name) {
             (Some(identifier), Some(name)) if errors.is_empty() => Ok(ResourceServerConfig {
                 identifier,
@@ -210,7 +222,10 @@ mod tests {
         let e = bad.apply(None, &app_scopes).unwrap_err();
         assert_eq!(e.0.len(), 2);
 
-        let upd = ResourceServerInput { require_binding: Some(true), ..Default::default() };
+        let upd = ResourceServerInput {
+            require_binding: Some(true),
+            ..Default::default()
+        };
         let c2 = upd.apply(Some(&c), &app_scopes).unwrap();
         assert!(c2.require_binding);
         assert_eq!(c2.aliases, c.aliases);

@@ -56,7 +56,11 @@ impl SecretKind {
 
     /// A new secret of this kind: prefix + base64url of 32 random bytes.
     pub fn generate(self) -> Secret {
-        Secret(format!("{}{}", self.prefix(), b64url(&random_bytes::<32>())))
+        Secret(format!(
+            "{}{}",
+            self.prefix(),
+            b64url(&random_bytes::<32>())
+        ))
     }
 
     /// Cheap syntactic check before any lookup: right prefix, then 32 to 128 characters of
@@ -83,7 +87,14 @@ pub fn generate_client_id() -> String {
 /// The last four characters, shown to operators to tell secrets apart.
 pub fn hint(secret: &Secret) -> String {
     let s = secret.expose();
-    let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = s
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("…{tail}")
 }
 

@@ -35,7 +35,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LATCHKEY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// sqlite://… or postgres://… [default: sqlite file latchkey.db in the data directory]
-    #[arg(long, env = "LATCHKEY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// File holding the 256-bit master key (base64url or hex) [default: <data-dir>/secret.key, created on first start]
     #[arg(long, env = "LATCHKEY_SECRET_KEY_FILE", value_name = "FILE")]
@@ -91,15 +96,21 @@ impl ServeArgs {
     pub fn resolve(self) -> anyhow::Result<Settings> {
         let file = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text).with_context(|| format!("parsing config file {}", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
             }
             None => FileConfig::default(),
         };
-        let listen = self.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let public_url = match self.public_url.or(file.public_url) {
             Some(u) => u,
-            None => Url::parse(&format!("http://{listen}")).context("building the default public URL")?,
+            None => Url::parse(&format!("http://{listen}"))
+                .context("building the default public URL")?,
         };
         if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
             bail!("the public URL must be an absolute http(s) URL, got {public_url}");
@@ -107,19 +118,31 @@ impl ServeArgs {
         if public_url.query().is_some() || public_url.fragment().is_some() {
             bail!("the public URL must not have a query or fragment");
         }
-        let data_dir = self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
         let database_url = match self.database_url.or(file.database_url) {
             Some(u) => u,
             None => {
-                std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
-                format!("sqlite://{}?mode=rwc", data_dir.join("latchkey.db").display())
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("latchkey.db").display()
+                )
             }
         };
         let is_sqlite = database_url.starts_with("sqlite:");
         let master_key = match std::env::var(ENV_SECRET_KEY) {
-            Ok(v) if !v.trim().is_empty() => MasterKey::parse(&v).with_context(|| format!("{ENV_SECRET_KEY} is invalid"))?,
+            Ok(v) if !v.trim().is_empty() => {
+                MasterKey::parse(&v).with_context(|| format!("{ENV_SECRET_KEY} is invalid"))?
+            }
             _ => {
-                let path = self.secret_key_file.or(file.secret_key_file).unwrap_or_else(|| data_dir.join("secret.key"));
+                let path = self
+                    .secret_key_file
+                    .or(file.secret_key_file)
+                    .unwrap_or_else(|| data_dir.join("secret.key"));
                 load_or_create_key(&path)?
             }
         };
@@ -146,7 +169,10 @@ impl ServeArgs {
             master_key,
             bootstrap_api_key,
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
-            db_max_connections: self.db_max_connections.or(file.db_max_connections).unwrap_or(if is_sqlite { 8 } else { 16 }),
+            db_max_connections: self
+                .db_max_connections
+                .or(file.db_max_connections)
+                .unwrap_or(if is_sqlite { 8 } else { 16 }),
             cname_target,
         })
     }
@@ -155,13 +181,16 @@ impl ServeArgs {
 /// Reads the master key file, or creates it (mode 0600) with a fresh key.
 fn load_or_create_key(path: &Path) -> anyhow::Result<MasterKey> {
     match std::fs::read_to_string(path) {
-        Ok(text) => MasterKey::parse(&text).with_context(|| format!("the master key file {} is invalid", path.display())),
+        Ok(text) => MasterKey::parse(&text)
+            .with_context(|| format!("the master key file {} is invalid", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
             }
             let key = MasterKey::generate();
-            write_private_file(path, key.encode().expose()).with_context(|| format!("writing the master key to {}", path.display()))?;
+            write_private_file(path, key.encode().expose())
+                .with_context(|| format!("writing the master key to {}", path.display()))?;
             tracing::info!(path = %path.display(), "generated a new master key; back it up: without it, signing keys cannot be decrypted and secrets cannot be verified");
             Ok(key)
         }

@@ -28,10 +28,17 @@ pub struct Server {
 /// Connects to the store, applies migrations, bootstraps an empty store, and builds the
 /// router.
 pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
-    let store = Store::connect(&settings.database_url, clock.clone(), settings.db_max_connections)
+    let store = Store::connect(
+        &settings.database_url,
+        clock.clone(),
+        settings.db_max_connections,
+    )
+    .await
+    .context("connecting to the database")?;
+    store
+        .migrate()
         .await
-        .context("connecting to the database")?;
-    store.migrate().await.context("applying database migrations")?;
+        .context("applying database migrations")?;
     let state = AppState::new(store, settings, clock);
     let generated_api_key = bootstrap(&state).await?;
     Ok(Server {
@@ -47,7 +54,12 @@ async fn bootstrap(state: &AppState) -> anyhow::Result<Option<Secret>> {
     let given = state.settings.bootstrap_api_key.clone();
     let was_given = given.is_some();
     let (secret, record) = credentials::api_key(&state.hasher, "bootstrap", given);
-    match state.store.bootstrap(&record).await.context("bootstrapping the default deployment")? {
+    match state
+        .store
+        .bootstrap(&record)
+        .await
+        .context("bootstrapping the default deployment")?
+    {
         Some(d) => {
             tracing::info!(deployment_id = %d.id, "created the default deployment and its first backend API key");
             Ok((!was_given).then_some(secret))

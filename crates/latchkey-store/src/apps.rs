@@ -47,14 +47,18 @@ fn scope_from_row(row: &AnyRow) -> Result<ScopeDefinition> {
         display_name: row.text("display_name")?,
         description: row.text("description")?,
         archived: row.flag("archived")?,
-        category: ScopeCategory::parse("category", &category).map_err(|_| StoreError::Corrupt(format!("scope category {category:?}")))?,
+        category: ScopeCategory::parse("category", &category)
+            .map_err(|_| StoreError::Corrupt(format!("scope category {category:?}")))?,
         organization_permission: row.opt_text("organization_permission")?,
         workspace_permission: row.opt_text("workspace_permission")?,
     })
 }
 
 async fn write_scopes(tx: &mut Tx, app_id: Id, scopes: &[ScopeDefinition]) -> Result<()> {
-    sqlx::query("DELETE FROM oauth_scopes WHERE app_id = $1").bind(app_id.get()).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM oauth_scopes WHERE app_id = $1")
+        .bind(app_id.get())
+        .execute(&mut **tx)
+        .await?;
     for (pos, s) in scopes.iter().enumerate() {
         sqlx::query(
             "INSERT INTO oauth_scopes (app_id, scope, position, display_name, description, archived, category, organization_permission, workspace_permission)
@@ -114,7 +118,15 @@ pub struct AppChange {
 }
 
 impl Store {
-    pub async fn create_app(&self, deployment_id: Id, id: Id, new: &NewApp, logo_url: Option<&str>, key: &NewSigningKey, actor: &Actor) -> Result<App> {
+    pub async fn create_app(
+        &self,
+        deployment_id: Id,
+        id: Id,
+        new: &NewApp,
+        logo_url: Option<&str>,
+        key: &NewSigningKey,
+        actor: &Actor,
+    ) -> Result<App> {
         let now = self.now();
         let mut tx = self.write().await?;
         sqlx::query(
@@ -192,7 +204,10 @@ impl Store {
         .await?;
         let mut scopes: HashMap<i64, Vec<ScopeDefinition>> = HashMap::new();
         for r in &scope_rows {
-            scopes.entry(r.id("app_id")?.get()).or_default().push(scope_from_row(r)?);
+            scopes
+                .entry(r.id("app_id")?.get())
+                .or_default()
+                .push(scope_from_row(r)?);
         }
         rows.iter()
             .map(|r| {
@@ -214,7 +229,10 @@ impl Store {
     ) -> Result<App> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let sql = format!("SELECT id FROM oauth_apps WHERE deployment_id = $1 AND slug = $2{}", self.dialect().for_update());
+        let sql = format!(
+            "SELECT id FROM oauth_apps WHERE deployment_id = $1 AND slug = $2{}",
+            self.dialect().for_update()
+        );
         let id = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(deployment_id.get())
             .bind(slug)
@@ -223,7 +241,12 @@ impl Store {
             .ok_or(StoreError::NotFound("app"))?
             .id("id")?;
         let before = load_app(&mut tx, id).await?;
-        let AppChange { app: mut after, removed_scopes, action, details } = change(&before).map_err(StoreError::Invalid)?;
+        let AppChange {
+            app: mut after,
+            removed_scopes,
+            action,
+            details,
+        } = change(&before).map_err(StoreError::Invalid)?;
         for scope in &removed_scopes {
             let held = sqlx::query(
                 "SELECT id FROM oauth_grants WHERE app_id = $1 AND status = 'active' AND (' ' || scopes || ' ') LIKE $2 ESCAPE '\\' LIMIT 1",
@@ -257,17 +280,33 @@ impl Store {
             write_scopes(&mut tx, id, &after.scopes).await?;
         }
         let after = load_app(&mut tx, id).await?;
-        let mut d = diff(&serde_json::to_value(&before).unwrap_or_default(), &serde_json::to_value(&after).unwrap_or_default());
+        let mut d = diff(
+            &serde_json::to_value(&before).unwrap_or_default(),
+            &serde_json::to_value(&after).unwrap_or_default(),
+        );
         if let (Some(obj), Some(extra)) = (d.as_object_mut(), details.as_object()) {
             obj.extend(extra.clone());
         }
-        record(&mut tx, deployment_id, actor, now, NewAuditEvent::new(action, "app", id).app(id).details(d)).await?;
+        record(
+            &mut tx,
+            deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new(action, "app", id).app(id).details(d),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Stores the outcome of a domain check.
-    pub async fn record_domain_check(&self, deployment_id: Id, slug: &str, verified: bool, actor: &Actor) -> Result<App> {
+    pub async fn record_domain_check(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        verified: bool,
+        actor: &Actor,
+    ) -> Result<App> {
         let now = self.now();
         let mut tx = self.write().await?;
         let row = sqlx::query("SELECT id, fqdn, domain_verified FROM oauth_apps WHERE deployment_id = $1 AND slug = $2")
@@ -278,12 +317,14 @@ impl Store {
             .ok_or(StoreError::NotFound("app"))?;
         let id = row.id("id")?;
         let was = row.flag("domain_verified")?;
-        sqlx::query("UPDATE oauth_apps SET domain_verified = $1, domain_checked_at = $2 WHERE id = $3")
-            .bind(flag(verified))
-            .bind(now.millis())
-            .bind(id.get())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE oauth_apps SET domain_verified = $1, domain_checked_at = $2 WHERE id = $3",
+        )
+        .bind(flag(verified))
+        .bind(now.millis())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await?;
         record(
             &mut tx,
             deployment_id,
@@ -299,7 +340,14 @@ impl Store {
         Ok(app)
     }
 
-    pub async fn set_app_logo(&self, deployment_id: Id, slug: &str, logo: &Logo, logo_url: &str, actor: &Actor) -> Result<App> {
+    pub async fn set_app_logo(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        logo: &Logo,
+        logo_url: &str,
+        actor: &Actor,
+    ) -> Result<App> {
         let now = self.now();
         let mut tx = self.write().await?;
         let id = sqlx::query("SELECT id FROM oauth_apps WHERE deployment_id = $1 AND slug = $2")
@@ -334,11 +382,13 @@ impl Store {
     /// The logo bytes of an app (public: logos are shown on consent pages).
     pub async fn app_logo(&self, app_id: Id) -> Result<(String, Vec<u8>, Timestamp)> {
         use base64::Engine;
-        let row = sqlx::query("SELECT content_type, data, updated_at FROM oauth_app_logos WHERE app_id = $1")
-            .bind(app_id.get())
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound("logo"))?;
+        let row = sqlx::query(
+            "SELECT content_type, data, updated_at FROM oauth_app_logos WHERE app_id = $1",
+        )
+        .bind(app_id.get())
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("logo"))?;
         let data = base64::engine::general_purpose::STANDARD
             .decode(row.text("data")?)
             .map_err(|e| StoreError::Corrupt(format!("logo data: {e}")))?;
@@ -348,7 +398,10 @@ impl Store {
 
 async fn write_logo(tx: &mut Tx, app_id: Id, logo: &Logo, now: Timestamp) -> Result<()> {
     use base64::Engine;
-    sqlx::query("DELETE FROM oauth_app_logos WHERE app_id = $1").bind(app_id.get()).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM oauth_app_logos WHERE app_id = $1")
+        .bind(app_id.get())
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("INSERT INTO oauth_app_logos (app_id, content_type, data, updated_at) VALUES ($1, $2, $3, $4)")
         .bind(app_id.get())
         .bind(logo.content_type)
@@ -368,4 +421,3 @@ pub(crate) async fn load_app(tx: &mut Tx, id: Id) -> Result<App> {
     let scopes = scopes_of(&mut **tx, id).await?;
     app_from_row(&row, scopes)
 }
-

@@ -43,7 +43,8 @@ fn client_from_row(row: &AnyRow) -> Result<Client> {
         deployment_id: row.id("deployment_id")?,
         client_id: row.text("client_id")?,
         config: row.json::<ClientConfig>("config")?,
-        registration: Registration::parse(&reg).ok_or_else(|| StoreError::Corrupt(format!("registration {reg:?}")))?,
+        registration: Registration::parse(&reg)
+            .ok_or_else(|| StoreError::Corrupt(format!("registration {reg:?}")))?,
         is_active: row.flag("is_active")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
@@ -61,7 +62,13 @@ fn secret_info_from_row(row: &AnyRow) -> Result<ClientSecretInfo> {
     })
 }
 
-async fn insert_secret(tx: &mut Tx, client_id: Id, s: &NewSecret, actor: &Actor, now: Timestamp) -> Result<()> {
+async fn insert_secret(
+    tx: &mut Tx,
+    client_id: Id,
+    s: &NewSecret,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO oauth_client_secrets (id, client_id, secret_hash, sealed_secret, hint, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -163,12 +170,17 @@ impl Store {
         let sql = format!(
             "SELECT c.* FROM oauth_clients c JOIN oauth_apps a ON a.id = c.app_id WHERE a.deployment_id = $1 AND a.slug = $2 AND {cond}"
         );
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(deployment_id.get()).bind(slug.to_owned());
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(deployment_id.get())
+            .bind(slug.to_owned());
         let q = match k {
             ClientKey::Id(id) => q.bind(id.get()),
             ClientKey::ClientId(c) => q.bind(c),
         };
-        let row = q.fetch_optional(self.pool()).await?.ok_or(StoreError::NotFound("client"))?;
+        let row = q
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("client"))?;
         client_from_row(&row)
     }
 
@@ -204,8 +216,14 @@ impl Store {
         let current = self.client(deployment_id, slug, key).await?;
         let now = self.now();
         let mut tx = self.write().await?;
-        let sql = format!("SELECT id FROM oauth_clients WHERE id = $1{}", self.dialect().for_update());
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(current.id.get()).fetch_one(&mut *tx).await?;
+        let sql = format!(
+            "SELECT id FROM oauth_clients WHERE id = $1{}",
+            self.dialect().for_update()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(current.id.get())
+            .fetch_one(&mut *tx)
+            .await?;
         let before = load_client(&mut tx, current.id).await?;
         let ch = change(&before).map_err(StoreError::Invalid)?;
         sqlx::query("UPDATE oauth_clients SET config = $1, is_active = $2, updated_at = $3, deactivated_at = $4 WHERE id = $5")
@@ -223,7 +241,10 @@ impl Store {
             insert_secret(&mut tx, before.id, s, actor, now).await?;
         }
         let after = load_client(&mut tx, before.id).await?;
-        let mut details = diff(&serde_json::to_value(&before).unwrap_or_default(), &serde_json::to_value(&after).unwrap_or_default());
+        let mut details = diff(
+            &serde_json::to_value(&before).unwrap_or_default(),
+            &serde_json::to_value(&after).unwrap_or_default(),
+        );
         if let Some(obj) = details.as_object_mut() {
             if let Some(s) = &ch.new_secret {
                 obj.insert("new_secret_hint".into(), Value::String(s.hint.clone()));
@@ -287,19 +308,28 @@ impl Store {
                 })),
         )
         .await?;
-        let row = sqlx::query("SELECT * FROM oauth_client_secrets WHERE id = $1").bind(new.id.get()).fetch_one(&mut *tx).await?;
+        let row = sqlx::query("SELECT * FROM oauth_client_secrets WHERE id = $1")
+            .bind(new.id.get())
+            .fetch_one(&mut *tx)
+            .await?;
         let info = secret_info_from_row(&row)?;
         tx.commit().await?;
         Ok((client, info))
     }
 
     /// The client's secrets, newest first, including expired ones (never their values).
-    pub async fn list_client_secrets(&self, deployment_id: Id, slug: &str, key: &str) -> Result<Vec<ClientSecretInfo>> {
+    pub async fn list_client_secrets(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        key: &str,
+    ) -> Result<Vec<ClientSecretInfo>> {
         let client = self.client(deployment_id, slug, key).await?;
-        let rows = sqlx::query("SELECT * FROM oauth_client_secrets WHERE client_id = $1 ORDER BY id DESC")
-            .bind(client.id.get())
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM oauth_client_secrets WHERE client_id = $1 ORDER BY id DESC")
+                .bind(client.id.get())
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(secret_info_from_row).collect()
     }
 

@@ -1,7 +1,9 @@
 //! The built-in directory: users, organizations, workspaces and memberships.
 
 use latchkey_core::audit::{Actor, NewAuditEvent};
-use latchkey_core::directory::{Membership, MembershipKind, Organization, User, UserChange, Workspace};
+use latchkey_core::directory::{
+    Membership, MembershipKind, Organization, User, UserChange, Workspace,
+};
 use latchkey_core::grant::GrantedResource;
 use latchkey_core::{Id, Timestamp};
 use serde_json::json;
@@ -106,7 +108,12 @@ async fn ensure_user(tx: &mut Tx, deployment_id: Id, user_id: Id) -> Result<()> 
 impl Store {
     // ----- users -----
 
-    pub async fn create_user(&self, deployment_id: Id, change: &UserChange, actor: &Actor) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        deployment_id: Id,
+        change: &UserChange,
+        actor: &Actor,
+    ) -> Result<User> {
         let now = self.now();
         let id = Id::generate();
         let p = &change.profile;
@@ -129,7 +136,14 @@ impl Store {
         .await
         .map_err(StoreError::unique(|| format!("a user with email {:?} already exists", p.email)))?;
         let user = load_user(&mut tx, id).await?;
-        record(&mut tx, deployment_id, actor, now, NewAuditEvent::new("user.created", "user", id).details(json!({"after": user}))).await?;
+        record(
+            &mut tx,
+            deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new("user.created", "user", id).details(json!({"after": user})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -145,7 +159,11 @@ impl Store {
     }
 
     /// A user and their password hash, by email (for sign-in).
-    pub async fn user_credentials(&self, deployment_id: Id, email: &str) -> Result<Option<(User, Option<String>)>> {
+    pub async fn user_credentials(
+        &self,
+        deployment_id: Id,
+        email: &str,
+    ) -> Result<Option<(User, Option<String>)>> {
         let row = sqlx::query("SELECT * FROM users WHERE deployment_id = $1 AND email = $2")
             .bind(deployment_id.get())
             .bind(email)
@@ -157,7 +175,12 @@ impl Store {
         }
     }
 
-    pub async fn list_users(&self, deployment_id: Id, email: Option<&str>, page: Page) -> Result<Vec<User>> {
+    pub async fn list_users(
+        &self,
+        deployment_id: Id,
+        email: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<User>> {
         let rows = sqlx::query("SELECT * FROM users WHERE deployment_id = $1 AND ($2 = '' OR email = $2) AND id < $3 ORDER BY id DESC LIMIT $4")
             .bind(deployment_id.get())
             .bind(email.unwrap_or("").to_owned())
@@ -204,7 +227,14 @@ impl Store {
                 o.insert("password_changed".into(), true.into());
             }
         }
-        record(&mut tx, deployment_id, actor, now, NewAuditEvent::new("user.updated", "user", id).details(details)).await?;
+        record(
+            &mut tx,
+            deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new("user.updated", "user", id).details(details),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -215,14 +245,26 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_user(&mut tx, deployment_id, id).await?;
         let before = load_user(&mut tx, id).await?;
-        let revoked = revoke_grants_where(&mut tx, deployment_id, GrantFilter::User(id), "user deleted", actor, now).await?;
-        sqlx::query("DELETE FROM users WHERE id = $1").bind(id.get()).execute(&mut *tx).await?;
+        let revoked = revoke_grants_where(
+            &mut tx,
+            deployment_id,
+            GrantFilter::User(id),
+            "user deleted",
+            actor,
+            now,
+        )
+        .await?;
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
         record(
             &mut tx,
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("user.deleted", "user", id).details(json!({"before": before, "grants_revoked": revoked})),
+            NewAuditEvent::new("user.deleted", "user", id)
+                .details(json!({"before": before, "grants_revoked": revoked})),
         )
         .await?;
         tx.commit().await?;
@@ -231,7 +273,12 @@ impl Store {
 
     // ----- organizations and workspaces -----
 
-    pub async fn create_organization(&self, deployment_id: Id, name: &str, actor: &Actor) -> Result<Organization> {
+    pub async fn create_organization(
+        &self,
+        deployment_id: Id,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Organization> {
         let now = self.now();
         let id = Id::generate();
         let mut tx = self.write().await?;
@@ -243,7 +290,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let org = load_org(&mut tx, deployment_id, id).await?;
-        record(&mut tx, deployment_id, actor, now, NewAuditEvent::new("organization.created", "organization", id).details(json!({"after": org}))).await?;
+        record(
+            &mut tx,
+            deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new("organization.created", "organization", id)
+                .details(json!({"after": org})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(org)
     }
@@ -258,7 +313,11 @@ impl Store {
         org_from_row(&row)
     }
 
-    pub async fn list_organizations(&self, deployment_id: Id, page: Page) -> Result<Vec<Organization>> {
+    pub async fn list_organizations(
+        &self,
+        deployment_id: Id,
+        page: Page,
+    ) -> Result<Vec<Organization>> {
         let rows = sqlx::query("SELECT * FROM organizations WHERE deployment_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
             .bind(deployment_id.get())
             .bind(page.before())
@@ -268,7 +327,13 @@ impl Store {
         rows.iter().map(org_from_row).collect()
     }
 
-    pub async fn rename_organization(&self, deployment_id: Id, id: Id, name: &str, actor: &Actor) -> Result<Organization> {
+    pub async fn rename_organization(
+        &self,
+        deployment_id: Id,
+        id: Id,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Organization> {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = load_org(&mut tx, deployment_id, id).await?;
@@ -284,7 +349,8 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("organization.updated", "organization", id).details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new("organization.updated", "organization", id)
+                .details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -293,7 +359,12 @@ impl Store {
 
     /// Deletes an organization with its workspaces and memberships; grants on the
     /// organization or any of its workspaces are revoked.
-    pub async fn delete_organization(&self, deployment_id: Id, id: Id, actor: &Actor) -> Result<()> {
+    pub async fn delete_organization(
+        &self,
+        deployment_id: Id,
+        id: Id,
+        actor: &Actor,
+    ) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = load_org(&mut tx, deployment_id, id).await?;
@@ -304,13 +375,41 @@ impl Store {
         let mut revoked = 0;
         for w in &workspaces {
             let wid = w.id("id")?;
-            revoked += revoke_resource_grants(&mut tx, deployment_id, GrantedResource::Workspace(wid), "workspace deleted", actor, now).await?;
-            sqlx::query("DELETE FROM workspace_memberships WHERE group_id = $1").bind(wid.get()).execute(&mut *tx).await?;
+            revoked += revoke_resource_grants(
+                &mut tx,
+                deployment_id,
+                GrantedResource::Workspace(wid),
+                "workspace deleted",
+                actor,
+                now,
+            )
+            .await?;
+            sqlx::query("DELETE FROM workspace_memberships WHERE group_id = $1")
+                .bind(wid.get())
+                .execute(&mut *tx)
+                .await?;
         }
-        revoked += revoke_resource_grants(&mut tx, deployment_id, GrantedResource::Organization(id), "organization deleted", actor, now).await?;
-        sqlx::query("DELETE FROM workspaces WHERE organization_id = $1").bind(id.get()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM organization_memberships WHERE group_id = $1").bind(id.get()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id.get()).execute(&mut *tx).await?;
+        revoked += revoke_resource_grants(
+            &mut tx,
+            deployment_id,
+            GrantedResource::Organization(id),
+            "organization deleted",
+            actor,
+            now,
+        )
+        .await?;
+        sqlx::query("DELETE FROM workspaces WHERE organization_id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM organization_memberships WHERE group_id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
         record(
             &mut tx,
             deployment_id,
@@ -324,7 +423,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_workspace(&self, deployment_id: Id, organization_id: Id, name: &str, actor: &Actor) -> Result<Workspace> {
+    pub async fn create_workspace(
+        &self,
+        deployment_id: Id,
+        organization_id: Id,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Workspace> {
         let now = self.now();
         let id = Id::generate();
         let mut tx = self.write().await?;
@@ -338,7 +443,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let ws = load_workspace(&mut tx, deployment_id, id).await?;
-        record(&mut tx, deployment_id, actor, now, NewAuditEvent::new("workspace.created", "workspace", id).details(json!({"after": ws}))).await?;
+        record(
+            &mut tx,
+            deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new("workspace.created", "workspace", id).details(json!({"after": ws})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ws)
     }
@@ -353,7 +465,12 @@ impl Store {
         workspace_from_row(&row)
     }
 
-    pub async fn list_workspaces(&self, deployment_id: Id, organization_id: Option<Id>, page: Page) -> Result<Vec<Workspace>> {
+    pub async fn list_workspaces(
+        &self,
+        deployment_id: Id,
+        organization_id: Option<Id>,
+        page: Page,
+    ) -> Result<Vec<Workspace>> {
         let rows = sqlx::query("SELECT * FROM workspaces WHERE deployment_id = $1 AND ($2 = 0 OR organization_id = $2) AND id < $3 ORDER BY id DESC LIMIT $4")
             .bind(deployment_id.get())
             .bind(organization_id.map(Id::get).unwrap_or(0))
@@ -364,7 +481,13 @@ impl Store {
         rows.iter().map(workspace_from_row).collect()
     }
 
-    pub async fn rename_workspace(&self, deployment_id: Id, id: Id, name: &str, actor: &Actor) -> Result<Workspace> {
+    pub async fn rename_workspace(
+        &self,
+        deployment_id: Id,
+        id: Id,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Workspace> {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = load_workspace(&mut tx, deployment_id, id).await?;
@@ -380,7 +503,8 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("workspace.updated", "workspace", id).details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new("workspace.updated", "workspace", id)
+                .details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -391,15 +515,30 @@ impl Store {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = load_workspace(&mut tx, deployment_id, id).await?;
-        let revoked = revoke_resource_grants(&mut tx, deployment_id, GrantedResource::Workspace(id), "workspace deleted", actor, now).await?;
-        sqlx::query("DELETE FROM workspace_memberships WHERE group_id = $1").bind(id.get()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(id.get()).execute(&mut *tx).await?;
+        let revoked = revoke_resource_grants(
+            &mut tx,
+            deployment_id,
+            GrantedResource::Workspace(id),
+            "workspace deleted",
+            actor,
+            now,
+        )
+        .await?;
+        sqlx::query("DELETE FROM workspace_memberships WHERE group_id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM workspaces WHERE id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
         record(
             &mut tx,
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("workspace.deleted", "workspace", id).details(json!({"before": before, "grants_revoked": revoked})),
+            NewAuditEvent::new("workspace.deleted", "workspace", id)
+                .details(json!({"before": before, "grants_revoked": revoked})),
         )
         .await?;
         tx.commit().await?;
@@ -410,7 +549,15 @@ impl Store {
 
     /// Adds a user to an organization or workspace. A workspace member must already be a
     /// member of the workspace's organization.
-    pub async fn add_membership(&self, deployment_id: Id, kind: MembershipKind, group_id: Id, user_id: Id, permissions: &[String], actor: &Actor) -> Result<Membership> {
+    pub async fn add_membership(
+        &self,
+        deployment_id: Id,
+        kind: MembershipKind,
+        group_id: Id,
+        user_id: Id,
+        permissions: &[String],
+        actor: &Actor,
+    ) -> Result<Membership> {
         let now = self.now();
         let id = Id::generate();
         let mut tx = self.write().await?;
@@ -442,7 +589,9 @@ impl Store {
             .bind(now.millis())
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::unique(|| format!("the user is already a member of this {}", kind.as_str())))?;
+            .map_err(StoreError::unique(|| {
+                format!("the user is already a member of this {}", kind.as_str())
+            }))?;
         let m = load_membership(&mut tx, kind, group_id, user_id).await?;
         record(
             &mut tx,
@@ -456,22 +605,43 @@ impl Store {
         Ok(m)
     }
 
-    pub async fn list_memberships(&self, deployment_id: Id, kind: MembershipKind, group_id: Id) -> Result<Vec<Membership>> {
+    pub async fn list_memberships(
+        &self,
+        deployment_id: Id,
+        kind: MembershipKind,
+        group_id: Id,
+    ) -> Result<Vec<Membership>> {
         let mut tx = self.pool().begin().await?;
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
-        let sql = format!("SELECT * FROM {} WHERE group_id = $1 ORDER BY id", membership_table(kind));
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(group_id.get()).fetch_all(&mut *tx).await?;
+        let sql = format!(
+            "SELECT * FROM {} WHERE group_id = $1 ORDER BY id",
+            membership_table(kind)
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(group_id.get())
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
         rows.iter().map(|r| membership_from_row(kind, r)).collect()
     }
 
     /// A user's memberships of both kinds.
-    pub async fn user_memberships(&self, deployment_id: Id, user_id: Id) -> Result<Vec<Membership>> {
+    pub async fn user_memberships(
+        &self,
+        deployment_id: Id,
+        user_id: Id,
+    ) -> Result<Vec<Membership>> {
         self.user(deployment_id, user_id).await?;
         let mut out = Vec::new();
         for kind in [MembershipKind::Organization, MembershipKind::Workspace] {
-            let sql = format!("SELECT * FROM {} WHERE user_id = $1 ORDER BY id", membership_table(kind));
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id.get()).fetch_all(self.pool()).await?;
+            let sql = format!(
+                "SELECT * FROM {} WHERE user_id = $1 ORDER BY id",
+                membership_table(kind)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user_id.get())
+                .fetch_all(self.pool())
+                .await?;
             for r in &rows {
                 out.push(membership_from_row(kind, r)?);
             }
@@ -492,7 +662,10 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
         let before = load_membership(&mut tx, kind, group_id, user_id).await?;
-        let sql = format!("UPDATE {} SET permissions = $1, updated_at = $2 WHERE id = $3", membership_table(kind));
+        let sql = format!(
+            "UPDATE {} SET permissions = $1, updated_at = $2 WHERE id = $3",
+            membership_table(kind)
+        );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(to_json(&permissions))
             .bind(now.millis())
@@ -505,7 +678,8 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("membership.updated", "membership", before.id).details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new("membership.updated", "membership", before.id)
+                .details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -513,13 +687,23 @@ impl Store {
     }
 
     /// Removes a membership. Leaving an organization also leaves its workspaces.
-    pub async fn remove_membership(&self, deployment_id: Id, kind: MembershipKind, group_id: Id, user_id: Id, actor: &Actor) -> Result<()> {
+    pub async fn remove_membership(
+        &self,
+        deployment_id: Id,
+        kind: MembershipKind,
+        group_id: Id,
+        user_id: Id,
+        actor: &Actor,
+    ) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
         let before = load_membership(&mut tx, kind, group_id, user_id).await?;
         let sql = format!("DELETE FROM {} WHERE id = $1", membership_table(kind));
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(before.id.get()).execute(&mut *tx).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(before.id.get())
+            .execute(&mut *tx)
+            .await?;
         let mut cascaded = 0;
         if kind == MembershipKind::Organization {
             cascaded = sqlx::query("DELETE FROM workspace_memberships WHERE user_id = $1 AND group_id IN (SELECT id FROM workspaces WHERE organization_id = $2)")
@@ -534,7 +718,8 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("membership.deleted", "membership", before.id).details(json!({"before": before, "workspace_memberships_removed": cascaded})),
+            NewAuditEvent::new("membership.deleted", "membership", before.id)
+                .details(json!({"before": before, "workspace_memberships_removed": cascaded})),
         )
         .await?;
         tx.commit().await?;
@@ -542,12 +727,35 @@ impl Store {
     }
 }
 
-async fn revoke_resource_grants(tx: &mut Tx, deployment_id: Id, resource: GrantedResource, reason: &str, actor: &Actor, now: Timestamp) -> Result<usize> {
-    revoke_grants_where(tx, deployment_id, GrantFilter::Resource(resource), reason, actor, now).await
+async fn revoke_resource_grants(
+    tx: &mut Tx,
+    deployment_id: Id,
+    resource: GrantedResource,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<usize> {
+    revoke_grants_where(
+        tx,
+        deployment_id,
+        GrantFilter::Resource(resource),
+        reason,
+        actor,
+        now,
+    )
+    .await
 }
 
-async fn ensure_group(tx: &mut Tx, deployment_id: Id, kind: MembershipKind, group_id: Id) -> Result<()> {
-    let sql = format!("SELECT id FROM {} WHERE id = $1 AND deployment_id = $2", group_table(kind));
+async fn ensure_group(
+    tx: &mut Tx,
+    deployment_id: Id,
+    kind: MembershipKind,
+    group_id: Id,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE id = $1 AND deployment_id = $2",
+        group_table(kind)
+    );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(group_id.get())
         .bind(deployment_id.get())
@@ -558,7 +766,10 @@ async fn ensure_group(tx: &mut Tx, deployment_id: Id, kind: MembershipKind, grou
 }
 
 async fn load_user(tx: &mut Tx, id: Id) -> Result<User> {
-    let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id.get()).fetch_one(&mut **tx).await?;
+    let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(id.get())
+        .fetch_one(&mut **tx)
+        .await?;
     user_from_row(&row)
 }
 
@@ -582,8 +793,16 @@ async fn load_workspace(tx: &mut Tx, deployment_id: Id, id: Id) -> Result<Worksp
     workspace_from_row(&row)
 }
 
-async fn load_membership(tx: &mut Tx, kind: MembershipKind, group_id: Id, user_id: Id) -> Result<Membership> {
-    let sql = format!("SELECT * FROM {} WHERE group_id = $1 AND user_id = $2", membership_table(kind));
+async fn load_membership(
+    tx: &mut Tx,
+    kind: MembershipKind,
+    group_id: Id,
+    user_id: Id,
+) -> Result<Membership> {
+    let sql = format!(
+        "SELECT * FROM {} WHERE group_id = $1 AND user_id = $2",
+        membership_table(kind)
+    );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(group_id.get())
         .bind(user_id.get())

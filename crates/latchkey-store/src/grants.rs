@@ -36,9 +36,12 @@ fn grant_from_row(row: &AnyRow) -> Result<Grant> {
         client_record_id: row.id("client_id")?,
         client_id: row.text("public_client_id")?,
         user_id: row.id("user_id")?,
-        resource: resource.parse().map_err(|_| StoreError::Corrupt(format!("grant resource {resource:?}")))?,
+        resource: resource
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("grant resource {resource:?}")))?,
         scopes: scope::split(&row.text("scopes")?),
-        status: GrantStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("grant status {status:?}")))?,
+        status: GrantStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("grant status {status:?}")))?,
         granted_at: row.ts("granted_at")?,
         expires_at: row.opt_ts("expires_at")?,
         revoked_at: row.opt_ts("revoked_at")?,
@@ -52,7 +55,10 @@ fn grant_from_row(row: &AnyRow) -> Result<Grant> {
 
 async fn load_grant(tx: &mut Tx, id: Id) -> Result<Grant> {
     let sql = format!("{SELECT} WHERE g.id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_one(&mut **tx).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.get())
+        .fetch_one(&mut **tx)
+        .await?;
     grant_from_row(&row)
 }
 
@@ -64,13 +70,26 @@ pub(crate) enum GrantFilter {
 }
 
 /// Revokes every active grant the filter selects, recording one event per grant.
-pub(crate) async fn revoke_grants_where(tx: &mut Tx, deployment_id: Id, filter: GrantFilter, reason: &str, actor: &Actor, now: Timestamp) -> Result<usize> {
+pub(crate) async fn revoke_grants_where(
+    tx: &mut Tx,
+    deployment_id: Id,
+    filter: GrantFilter,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<usize> {
     let base = format!("{SELECT} WHERE g.deployment_id = $1 AND g.status = 'active'");
     let q = match filter {
-        GrantFilter::User(id) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.user_id = $2"))).bind(deployment_id.get()).bind(id.get()),
-        GrantFilter::Resource(r) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.resource = $2")))
-            .bind(deployment_id.get())
-            .bind(r.to_string()),
+        GrantFilter::User(id) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.user_id = $2")))
+                .bind(deployment_id.get())
+                .bind(id.get())
+        }
+        GrantFilter::Resource(r) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.resource = $2")))
+                .bind(deployment_id.get())
+                .bind(r.to_string())
+        }
     };
     let rows = q.fetch_all(&mut **tx).await?;
     for row in &rows {
@@ -80,7 +99,13 @@ pub(crate) async fn revoke_grants_where(tx: &mut Tx, deployment_id: Id, filter: 
     Ok(rows.len())
 }
 
-async fn mark_revoked(tx: &mut Tx, g: &Grant, reason: &str, actor: &Actor, now: Timestamp) -> Result<()> {
+async fn mark_revoked(
+    tx: &mut Tx,
+    g: &Grant,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query("UPDATE oauth_grants SET status = 'revoked', revoked_at = $1, revoked_by = $2, revoke_reason = $3, updated_at = $1 WHERE id = $4")
         .bind(now.millis())
         .bind(actor.reference())
@@ -110,7 +135,12 @@ async fn mark_revoked(tx: &mut Tx, g: &Grant, reason: &str, actor: &Actor, now: 
 impl Store {
     /// Records a user's approval. An active grant for the same (client, user, resource) is
     /// widened to the union of its scopes and the new ones instead of duplicated.
-    pub async fn upsert_grant(&self, deployment_id: Id, new: &NewGrant, actor: &Actor) -> Result<Grant> {
+    pub async fn upsert_grant(
+        &self,
+        deployment_id: Id,
+        new: &NewGrant,
+        actor: &Actor,
+    ) -> Result<Grant> {
         let now = self.now();
         let mut tx = self.write().await?;
         let existing = sqlx::query("SELECT id, scopes FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND resource = $3 AND status = 'active'")
@@ -166,7 +196,9 @@ impl Store {
             NewAuditEvent::new(action, "grant", id)
                 .app(new.app_id)
                 .client(&grant.client_id)
-                .details(json!({"user_id": new.user_id, "resource": new.resource, "scopes": scopes})),
+                .details(
+                    json!({"user_id": new.user_id, "resource": new.resource, "scopes": scopes}),
+                ),
         )
         .await?;
         tx.commit().await?;
@@ -185,9 +217,18 @@ impl Store {
     }
 
     /// A client's grants, newest first, optionally only those with `status`.
-    pub async fn list_client_grants(&self, deployment_id: Id, slug: &str, client_key: &str, status: Option<GrantStatus>, limit: u32) -> Result<Vec<Grant>> {
+    pub async fn list_client_grants(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        client_key: &str,
+        status: Option<GrantStatus>,
+        limit: u32,
+    ) -> Result<Vec<Grant>> {
         let client = self.client(deployment_id, slug, client_key).await?;
-        let sql = format!("{SELECT} WHERE g.client_id = $1 AND ($2 = '' OR g.status = $2) ORDER BY g.id DESC LIMIT $3");
+        let sql = format!(
+            "{SELECT} WHERE g.client_id = $1 AND ($2 = '' OR g.status = $2) ORDER BY g.id DESC LIMIT $3"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(client.id.get())
             .bind(status.map(GrantStatus::as_str).unwrap_or(""))
@@ -198,9 +239,17 @@ impl Store {
     }
 
     /// A user's grants across all apps of the deployment, newest first.
-    pub async fn list_user_grants(&self, deployment_id: Id, user_id: Id, status: Option<GrantStatus>, limit: u32) -> Result<Vec<Grant>> {
+    pub async fn list_user_grants(
+        &self,
+        deployment_id: Id,
+        user_id: Id,
+        status: Option<GrantStatus>,
+        limit: u32,
+    ) -> Result<Vec<Grant>> {
         self.user(deployment_id, user_id).await?;
-        let sql = format!("{SELECT} WHERE g.deployment_id = $1 AND g.user_id = $2 AND ($3 = '' OR g.status = $3) ORDER BY g.id DESC LIMIT $4");
+        let sql = format!(
+            "{SELECT} WHERE g.deployment_id = $1 AND g.user_id = $2 AND ($3 = '' OR g.status = $3) ORDER BY g.id DESC LIMIT $4"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(deployment_id.get())
             .bind(user_id.get())
@@ -213,7 +262,15 @@ impl Store {
 
     /// Revokes one of a client's grants. Unknown grant (or one of another client): not
     /// found. Already revoked: succeeds and changes nothing.
-    pub async fn revoke_grant(&self, deployment_id: Id, slug: &str, client_key: &str, grant_id: Id, reason: &str, actor: &Actor) -> Result<Grant> {
+    pub async fn revoke_grant(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        client_key: &str,
+        grant_id: Id,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Grant> {
         let client = self.client(deployment_id, slug, client_key).await?;
         let now = self.now();
         let mut tx = self.write().await?;

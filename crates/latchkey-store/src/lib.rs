@@ -102,9 +102,13 @@ pub enum StoreError {
 impl StoreError {
     /// Maps a unique-constraint violation to a conflict with `message`, anything else to a
     /// database error.
-    pub(crate) fn unique(message: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
+    pub(crate) fn unique(
+        message: impl FnOnce() -> String,
+    ) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(message())
+            }
             _ => StoreError::Database(e),
         }
     }
@@ -121,11 +125,14 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dialect", &self.dialect).finish()
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect)
+            .finish()
     }
 }
 
-static MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+static MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). Does not migrate.
@@ -141,9 +148,15 @@ impl Store {
         if dialect == Dialect::Sqlite {
             // WAL lets readers proceed while one connection writes; the setting is stored in
             // the database file. FULL sync (the default) keeps every acknowledged commit.
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
         }
-        Ok(Store { pool, dialect, clock })
+        Ok(Store {
+            pool,
+            dialect,
+            clock,
+        })
     }
 
     /// Applies pending migrations. Safe to run from several replicas at once on PostgreSQL
@@ -152,7 +165,13 @@ impl Store {
         let migrations = MIGRATIONS
             .iter()
             .map(|(version, name, sql)| {
-                Migration::new(*version, (*name).into(), MigrationType::Simple, SqlStr::from_static(sql), false)
+                Migration::new(
+                    *version,
+                    (*name).into(),
+                    MigrationType::Simple,
+                    SqlStr::from_static(sql),
+                    false,
+                )
             })
             .collect::<Vec<_>>();
         let migrator = Migrator {

@@ -38,21 +38,37 @@ async fn servers_of(tx: &mut Tx, app_id: Id) -> Result<Vec<ResourceServer>> {
 fn check_unique(config: &ResourceServerConfig, others: &[ResourceServer]) -> Result<()> {
     for o in others {
         if o.identifier == config.identifier {
-            return Err(StoreError::Conflict(format!("resource server {:?} already exists", config.identifier)));
+            return Err(StoreError::Conflict(format!(
+                "resource server {:?} already exists",
+                config.identifier
+            )));
         }
         for a in &config.aliases {
             if o.answers_to(a) {
-                return Err(StoreError::Conflict(format!("alias {a:?} already names resource server {:?}", o.identifier)));
+                return Err(StoreError::Conflict(format!(
+                    "alias {a:?} already names resource server {:?}",
+                    o.identifier
+                )));
             }
         }
         if config.aliases.contains(&o.identifier) || o.aliases.contains(&config.identifier) {
-            return Err(StoreError::Conflict(format!("{:?} already names resource server {:?}", config.identifier, o.identifier)));
+            return Err(StoreError::Conflict(format!(
+                "{:?} already names resource server {:?}",
+                config.identifier, o.identifier
+            )));
         }
     }
     Ok(())
 }
 
-async fn write_server(tx: &mut Tx, id: Id, app_id: Id, c: &ResourceServerConfig, now: Timestamp, insert: bool) -> Result<()> {
+async fn write_server(
+    tx: &mut Tx,
+    id: Id,
+    app_id: Id,
+    c: &ResourceServerConfig,
+    now: Timestamp,
+    insert: bool,
+) -> Result<()> {
     let sql = if insert {
         "INSERT INTO resource_servers (identifier, name, aliases, scopes, require_binding, updated_at, id, app_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)"
     } else {
@@ -69,7 +85,9 @@ async fn write_server(tx: &mut Tx, id: Id, app_id: Id, c: &ResourceServerConfig,
         .bind(app_id.get())
         .execute(&mut **tx)
         .await
-        .map_err(StoreError::unique(|| format!("resource server {:?} already exists", c.identifier)))?;
+        .map_err(StoreError::unique(|| {
+            format!("resource server {:?} already exists", c.identifier)
+        }))?;
     Ok(())
 }
 
@@ -84,7 +102,11 @@ async fn app_id_of(tx: &mut Tx, deployment_id: Id, slug: &str) -> Result<Id> {
 }
 
 impl Store {
-    pub async fn list_resource_servers(&self, deployment_id: Id, slug: &str) -> Result<Vec<ResourceServer>> {
+    pub async fn list_resource_servers(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+    ) -> Result<Vec<ResourceServer>> {
         let app = self.app(deployment_id, slug).await?;
         self.resource_servers_of(app.id).await
     }
@@ -97,7 +119,12 @@ impl Store {
         rows.iter().map(server_from_row).collect()
     }
 
-    pub async fn resource_server(&self, deployment_id: Id, slug: &str, id: Id) -> Result<ResourceServer> {
+    pub async fn resource_server(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        id: Id,
+    ) -> Result<ResourceServer> {
         self.list_resource_servers(deployment_id, slug)
             .await?
             .into_iter()
@@ -105,20 +132,32 @@ impl Store {
             .ok_or(StoreError::NotFound("resource server"))
     }
 
-    pub async fn create_resource_server(&self, deployment_id: Id, slug: &str, config: &ResourceServerConfig, actor: &Actor) -> Result<ResourceServer> {
+    pub async fn create_resource_server(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        config: &ResourceServerConfig,
+        actor: &Actor,
+    ) -> Result<ResourceServer> {
         let now = self.now();
         let mut tx = self.write().await?;
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
         check_unique(config, &servers_of(&mut tx, app_id).await?)?;
         let id = Id::generate();
         write_server(&mut tx, id, app_id, config, now, true).await?;
-        let server = servers_of(&mut tx, app_id).await?.into_iter().find(|s| s.id == id).ok_or(StoreError::NotFound("resource server"))?;
+        let server = servers_of(&mut tx, app_id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StoreError::NotFound("resource server"))?;
         record(
             &mut tx,
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("resource_server.created", "resource_server", id).app(app_id).details(json!({"after": server})),
+            NewAuditEvent::new("resource_server.created", "resource_server", id)
+                .app(app_id)
+                .details(json!({"after": server})),
         )
         .await?;
         tx.commit().await?;
@@ -132,18 +171,27 @@ impl Store {
         slug: &str,
         id: Id,
         actor: &Actor,
-        change: impl FnOnce(&ResourceServer) -> Result<ResourceServerConfig, latchkey_core::ValidationErrors>,
+        change: impl FnOnce(
+            &ResourceServer,
+        ) -> Result<ResourceServerConfig, latchkey_core::ValidationErrors>,
     ) -> Result<ResourceServer> {
         let now = self.now();
         let mut tx = self.write().await?;
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
         let all = servers_of(&mut tx, app_id).await?;
         let (mine, others): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.id == id);
-        let before = mine.into_iter().next().ok_or(StoreError::NotFound("resource server"))?;
+        let before = mine
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound("resource server"))?;
         let config = change(&before).map_err(StoreError::Invalid)?;
         check_unique(&config, &others)?;
         write_server(&mut tx, id, app_id, &config, now, false).await?;
-        let after = servers_of(&mut tx, app_id).await?.into_iter().find(|s| s.id == id).ok_or(StoreError::NotFound("resource server"))?;
+        let after = servers_of(&mut tx, app_id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StoreError::NotFound("resource server"))?;
         record(
             &mut tx,
             deployment_id,
@@ -151,25 +199,43 @@ impl Store {
             now,
             NewAuditEvent::new("resource_server.updated", "resource_server", id)
                 .app(app_id)
-                .details(diff(&serde_json::to_value(&before).unwrap_or_default(), &serde_json::to_value(&after).unwrap_or_default())),
+                .details(diff(
+                    &serde_json::to_value(&before).unwrap_or_default(),
+                    &serde_json::to_value(&after).unwrap_or_default(),
+                )),
         )
         .await?;
         tx.commit().await?;
         Ok(after)
     }
 
-    pub async fn delete_resource_server(&self, deployment_id: Id, slug: &str, id: Id, actor: &Actor) -> Result<()> {
+    pub async fn delete_resource_server(
+        &self,
+        deployment_id: Id,
+        slug: &str,
+        id: Id,
+        actor: &Actor,
+    ) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
-        let before = servers_of(&mut tx, app_id).await?.into_iter().find(|s| s.id == id).ok_or(StoreError::NotFound("resource server"))?;
-        sqlx::query("DELETE FROM resource_servers WHERE id = $1").bind(id.get()).execute(&mut *tx).await?;
+        let before = servers_of(&mut tx, app_id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StoreError::NotFound("resource server"))?;
+        sqlx::query("DELETE FROM resource_servers WHERE id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
         record(
             &mut tx,
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("resource_server.deleted", "resource_server", id).app(app_id).details(json!({"before": before})),
+            NewAuditEvent::new("resource_server.deleted", "resource_server", id)
+                .app(app_id)
+                .details(json!({"before": before})),
         )
         .await?;
         tx.commit().await?;

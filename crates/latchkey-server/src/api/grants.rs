@@ -22,13 +22,18 @@ pub struct GrantQuery {
 
 impl GrantQuery {
     fn parse(&self) -> Result<(Option<GrantStatus>, u32), ApiError> {
-        let status = match self.status.as_deref() {
-            None | Some("") | Some("all") => None,
-            Some(s) => Some(GrantStatus::parse(s).ok_or_else(|| ApiError::bad_request("status must be active, revoked or all"))?),
-        };
+        let status =
+            match self.status.as_deref() {
+                None | Some("") | Some("all") => None,
+                Some(s) => Some(GrantStatus::parse(s).ok_or_else(|| {
+                    ApiError::bad_request("status must be active, revoked or all")
+                })?),
+            };
         let limit = self.limit.unwrap_or(MAX_GRANTS);
         if limit == 0 || limit > MAX_GRANTS {
-            return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_GRANTS}")));
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {MAX_GRANTS}"
+            )));
         }
         Ok((status, limit))
     }
@@ -41,7 +46,10 @@ pub async fn list_for_client(
     ApiQuery(q): ApiQuery<GrantQuery>,
 ) -> ApiResult<Json<Value>> {
     let (status, limit) = q.parse()?;
-    let grants = state.store.list_client_grants(caller.deployment_id, &slug, &id, status, limit).await?;
+    let grants = state
+        .store
+        .list_client_grants(caller.deployment_id, &slug, &id, status, limit)
+        .await?;
     Ok(Json(json!({ "grants": grants })))
 }
 
@@ -53,11 +61,18 @@ pub async fn list_for_user(
 ) -> ApiResult<Json<Value>> {
     let (status, limit) = q.parse()?;
     let user_id = path_id(&user_id, "user")?;
-    let grants = state.store.list_user_grants(caller.deployment_id, user_id, status, limit).await?;
+    let grants = state
+        .store
+        .list_user_grants(caller.deployment_id, user_id, status, limit)
+        .await?;
     Ok(Json(json!({ "grants": grants })))
 }
 
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(grant_id): Path<String>) -> ApiResult<Json<Grant>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(grant_id): Path<String>,
+) -> ApiResult<Json<Grant>> {
     let id = path_id(&grant_id, "grant")?;
     Ok(Json(state.store.grant(caller.deployment_id, id).await?))
 }
@@ -79,11 +94,22 @@ pub async fn revoke(
     let reason = match body.reason.as_deref().map(str::trim) {
         None | Some("") => "revoked by operator".to_owned(),
         Some(r) if r.chars().count() <= 500 && !r.chars().any(char::is_control) => r.to_owned(),
-        Some(_) => return Err(ApiError::bad_request("reason must be at most 500 characters without control characters")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "reason must be at most 500 characters without control characters",
+            ));
+        }
     };
     let grant = state
         .store
-        .revoke_grant(caller.deployment_id, &slug, &id, grant_id, &reason, &caller.actor)
+        .revoke_grant(
+            caller.deployment_id,
+            &slug,
+            &id,
+            grant_id,
+            &reason,
+            &caller.actor,
+        )
         .await?;
     Ok(Json(grant))
 }

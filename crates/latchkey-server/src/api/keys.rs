@@ -12,8 +12,15 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Caller;
 use crate::state::AppState;
 
-pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
-    let keys = state.store.list_signing_keys(caller.deployment_id, &slug).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let keys = state
+        .store
+        .list_signing_keys(caller.deployment_id, &slug)
+        .await?;
     Ok(Json(json!({ "keys": keys })))
 }
 
@@ -24,16 +31,33 @@ async fn fresh_key(state: &AppState) -> ApiResult<latchkey_store::NewSigningKey>
     })
 }
 
-pub async fn rotate(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Value>> {
     state.store.app(caller.deployment_id, &slug).await?;
     let new = fresh_key(&state).await?;
-    let key = state.store.rotate_signing_key(caller.deployment_id, &slug, &new, &caller.actor).await?;
+    let key = state
+        .store
+        .rotate_signing_key(caller.deployment_id, &slug, &new, &caller.actor)
+        .await?;
     Ok(Json(json!({ "new": key })))
 }
 
-pub async fn compromise(State(state): State<AppState>, caller: Caller, Path((slug, kid)): Path<(String, String)>) -> ApiResult<Json<SigningKey>> {
-    let keys = state.store.list_signing_keys(caller.deployment_id, &slug).await?;
-    let current = keys.iter().find(|k| k.kid == kid).ok_or_else(|| ApiError::not_found("signing key"))?;
+pub async fn compromise(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, kid)): Path<(String, String)>,
+) -> ApiResult<Json<SigningKey>> {
+    let keys = state
+        .store
+        .list_signing_keys(caller.deployment_id, &slug)
+        .await?;
+    let current = keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .ok_or_else(|| ApiError::not_found("signing key"))?;
     // Only the active key needs a successor; generate it before taking the write lock.
     let replacement = match current.status {
         KeyStatus::Active => Some(fresh_key(&state).await?),
@@ -41,7 +65,13 @@ pub async fn compromise(State(state): State<AppState>, caller: Caller, Path((slu
     };
     let key = state
         .store
-        .compromise_signing_key(caller.deployment_id, &slug, &kid, replacement.as_ref(), &caller.actor)
+        .compromise_signing_key(
+            caller.deployment_id,
+            &slug,
+            &kid,
+            replacement.as_ref(),
+            &caller.actor,
+        )
         .await?;
     Ok(Json(key))
 }

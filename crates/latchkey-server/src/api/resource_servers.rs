@@ -15,14 +15,30 @@ fn scope_names(app: &latchkey_core::app::App) -> Vec<String> {
     app.scopes.iter().map(|s| s.scope.clone()).collect()
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
-    let servers = state.store.list_resource_servers(caller.deployment_id, &slug).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let servers = state
+        .store
+        .list_resource_servers(caller.deployment_id, &slug)
+        .await?;
     Ok(Json(json!({ "resource_servers": servers })))
 }
 
-pub async fn get(State(state): State<AppState>, caller: Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<ResourceServer>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<ResourceServer>> {
     let id = path_id(&id, "resource server")?;
-    Ok(Json(state.store.resource_server(caller.deployment_id, &slug, id).await?))
+    Ok(Json(
+        state
+            .store
+            .resource_server(caller.deployment_id, &slug, id)
+            .await?,
+    ))
 }
 
 pub async fn create(
@@ -33,7 +49,10 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<ResourceServer>)> {
     let app = state.store.app(caller.deployment_id, &slug).await?;
     let config = input.apply(None, &scope_names(&app))?;
-    let server = state.store.create_resource_server(caller.deployment_id, &slug, &config, &caller.actor).await?;
+    let server = state
+        .store
+        .create_resource_server(caller.deployment_id, &slug, &config, &caller.actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(server)))
 }
 
@@ -48,13 +67,22 @@ pub async fn update(
     let scopes = scope_names(&app);
     let server = state
         .store
-        .update_resource_server(caller.deployment_id, &slug, id, &caller.actor, |current| input.apply(Some(&current.config()), &scopes))
+        .update_resource_server(caller.deployment_id, &slug, id, &caller.actor, |current| {
+            input.apply(Some(&current.config()), &scopes)
+        })
         .await?;
     Ok(Json(server))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let id = path_id(&id, "resource server")?;
-    state.store.delete_resource_server(caller.deployment_id, &slug, id, &caller.actor).await?;
+    state
+        .store
+        .delete_resource_server(caller.deployment_id, &slug, id, &caller.actor)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

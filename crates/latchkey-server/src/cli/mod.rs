@@ -41,11 +41,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
 }
 
@@ -63,9 +70,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             key.expose()
         );
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     tracing::info!(%listen, %public_url, database = server.state.store.dialect().name(), "latchkey is listening");
-    axum::serve(listener, server.router).with_graceful_shutdown(crate::shutdown_signal()).await?;
+    axum::serve(listener, server.router)
+        .with_graceful_shutdown(crate::shutdown_signal())
+        .await?;
     server.state.store.close().await;
     tracing::info!("stopped");
     Ok(())

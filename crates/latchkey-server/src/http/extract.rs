@@ -30,30 +30,52 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("send your backend API key as Authorization: Bearer <key>", CHALLENGE))?;
-        let value = header.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not valid text", CHALLENGE_INVALID))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized(
+                "send your backend API key as Authorization: Bearer <key>",
+                CHALLENGE,
+            )
+        })?;
+        let value = header.to_str().map_err(|_| {
+            ApiError::unauthorized(
+                "the Authorization header is not valid text",
+                CHALLENGE_INVALID,
+            )
+        })?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
-            .ok_or_else(|| ApiError::unauthorized("use the Bearer scheme: Authorization: Bearer <key>", CHALLENGE_INVALID))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "use the Bearer scheme: Authorization: Bearer <key>",
+                    CHALLENGE_INVALID,
+                )
+            })?;
         if !SecretKind::ApiKey.looks_valid(token) {
-            return Err(ApiError::unauthorized("the API key is malformed: backend API keys start with lk_api_", CHALLENGE_INVALID));
+            return Err(ApiError::unauthorized(
+                "the API key is malformed: backend API keys start with lk_api_",
+                CHALLENGE_INVALID,
+            ));
         }
         let key = state
             .store
             .api_key_by_hash(&state.hasher.hash(token))
             .await?
-            .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID)
+            })?;
         if let Ok(params) = RawPathParams::from_request_parts(parts, state).await {
             if let Some((_, raw)) = params.iter().find(|(k, _)| *k == "deployment_id") {
                 let matches = raw.parse::<Id>().is_ok_and(|d| d == key.deployment_id);
                 if !matches {
-                    return Err(ApiError::forbidden("this API key belongs to another deployment"));
+                    return Err(ApiError::forbidden(
+                        "this API key belongs to another deployment",
+                    ));
                 }
             }
         }
@@ -73,13 +95,26 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 fn is_json(ct: &str) -> bool {
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn body_error(e: BytesRejection) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(e.status(), "payload_too_large", format!("the request body is larger than the limit of {} KiB", crate::http::MAX_BODY / 1024))
+        ApiError::new(
+            e.status(),
+            "payload_too_large",
+            format!(
+                "the request body is larger than the limit of {} KiB",
+                crate::http::MAX_BODY / 1024
+            ),
+        )
     } else {
         ApiError::bad_request(format!("could not read the request body: {e}"))
     }
@@ -90,11 +125,23 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     serde_path_to_error::deserialize(de).map_err(|e| {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {inner}"))
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not valid JSON: {inner}"),
+            )
         } else {
             let path = e.path().to_string();
-            let msg = if path == "." { inner.to_string() } else { format!("{path}: {inner}") };
-            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg)
+            let msg = if path == "." {
+                inner.to_string()
+            } else {
+                format!("{path}: {inner}")
+            };
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                msg,
+            )
         }
     })
 }
@@ -106,9 +153,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let ct = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         if !is_json(&ct) {
-            return Err(ApiError::unsupported_media_type("send the body as JSON with Content-Type: application/json"));
+            return Err(ApiError::unsupported_media_type(
+                "send the body as JSON with Content-Type: application/json",
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         parse_json(&bytes).map(ApiJson)
@@ -122,13 +176,20 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let ct = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
         if !is_json(&ct) {
-            return Err(ApiError::unsupported_media_type("send the body as JSON with Content-Type: application/json"));
+            return Err(ApiError::unsupported_media_type(
+                "send the body as JSON with Content-Type: application/json",
+            ));
         }
         parse_json(&bytes).map(OptionalJson)
     }
@@ -156,13 +217,21 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn page(&self, default: u32, max: u32) -> Result<latchkey_store::directory::Page, ApiError> {
+    pub fn page(
+        &self,
+        default: u32,
+        max: u32,
+    ) -> Result<latchkey_store::directory::Page, ApiError> {
         let limit = self.limit.unwrap_or(default);
         if limit == 0 || limit > max {
-            return Err(ApiError::bad_request(format!("limit must be between 1 and {max}")));
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {max}"
+            )));
         }
         let before = match &self.before {
-            Some(b) => Some(b.parse::<Id>().map_err(|_| ApiError::bad_request("before must be an id (the next_cursor of the previous page)"))?),
+            Some(b) => Some(b.parse::<Id>().map_err(|_| {
+                ApiError::bad_request("before must be an id (the next_cursor of the previous page)")
+            })?),
             None => None,
         };
         Ok(latchkey_store::directory::Page { before, limit })
@@ -173,9 +242,11 @@ impl PageQuery {
 pub fn query_time(raw: &Option<String>, name: &str) -> Result<Option<Timestamp>, ApiError> {
     match raw {
         None => Ok(None),
-        Some(s) => Timestamp::parse_rfc3339(s)
-            .map(Some)
-            .ok_or_else(|| ApiError::bad_request(format!("{name} must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z"))),
+        Some(s) => Timestamp::parse_rfc3339(s).map(Some).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{name} must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z"
+            ))
+        }),
     }
 }
 

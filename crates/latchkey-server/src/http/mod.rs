@@ -10,10 +10,14 @@ use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::{get, post};
 use latchkey_core::directory::MembershipKind;
 use serde_json::{Value, json};
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
-use crate::api::{api_keys, apps, audit, clients, directory, grants, keys, resource_servers, scopes};
+use crate::api::{
+    api_keys, apps, audit, clients, directory, grants, keys, resource_servers, scopes,
+};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -38,49 +42,126 @@ fn management() -> Router<AppState> {
     Router::new()
         .route("/oauth/apps", get(apps::list).post(apps::create))
         .route("/oauth/apps/{slug}", get(apps::get).patch(apps::patch))
-        .route("/oauth/apps/{slug}/verify-domain", post(apps::verify_domain))
-        .route("/oauth/apps/{slug}/logo", post(apps::upload_logo).put(apps::upload_logo))
+        .route(
+            "/oauth/apps/{slug}/verify-domain",
+            post(apps::verify_domain),
+        )
+        .route(
+            "/oauth/apps/{slug}/logo",
+            post(apps::upload_logo).put(apps::upload_logo),
+        )
         .route("/oauth/apps/{slug}/scopes", get(scopes::list))
-        .route("/oauth/apps/{slug}/scopes/{scope}", axum::routing::patch(scopes::patch))
-        .route("/oauth/apps/{slug}/scopes/{scope}/archive", post(scopes::archive))
-        .route("/oauth/apps/{slug}/scopes/{scope}/unarchive", post(scopes::unarchive))
-        .route("/oauth/apps/{slug}/scopes/{scope}/mapping", post(scopes::set_mapping).put(scopes::set_mapping))
-        .route("/oauth/apps/{slug}/clients", get(clients::list).post(clients::create))
-        .route("/oauth/apps/{slug}/clients/{id}", get(clients::get).patch(clients::patch).delete(clients::deactivate))
-        .route("/oauth/apps/{slug}/clients/{id}/reactivate", post(clients::reactivate))
-        .route("/oauth/apps/{slug}/clients/{id}/rotate-secret", post(clients::rotate_secret))
-        .route("/oauth/apps/{slug}/clients/{id}/secrets", get(clients::secrets))
-        .route("/oauth/apps/{slug}/clients/{id}/grants", get(grants::list_for_client))
-        .route("/oauth/apps/{slug}/clients/{id}/grants/{grant_id}/revoke", post(grants::revoke))
+        .route(
+            "/oauth/apps/{slug}/scopes/{scope}",
+            axum::routing::patch(scopes::patch),
+        )
+        .route(
+            "/oauth/apps/{slug}/scopes/{scope}/archive",
+            post(scopes::archive),
+        )
+        .route(
+            "/oauth/apps/{slug}/scopes/{scope}/unarchive",
+            post(scopes::unarchive),
+        )
+        .route(
+            "/oauth/apps/{slug}/scopes/{scope}/mapping",
+            post(scopes::set_mapping).put(scopes::set_mapping),
+        )
+        .route(
+            "/oauth/apps/{slug}/clients",
+            get(clients::list).post(clients::create),
+        )
+        .route(
+            "/oauth/apps/{slug}/clients/{id}",
+            get(clients::get)
+                .patch(clients::patch)
+                .delete(clients::deactivate),
+        )
+        .route(
+            "/oauth/apps/{slug}/clients/{id}/reactivate",
+            post(clients::reactivate),
+        )
+        .route(
+            "/oauth/apps/{slug}/clients/{id}/rotate-secret",
+            post(clients::rotate_secret),
+        )
+        .route(
+            "/oauth/apps/{slug}/clients/{id}/secrets",
+            get(clients::secrets),
+        )
+        .route(
+            "/oauth/apps/{slug}/clients/{id}/grants",
+            get(grants::list_for_client),
+        )
+        .route(
+            "/oauth/apps/{slug}/clients/{id}/grants/{grant_id}/revoke",
+            post(grants::revoke),
+        )
         .route("/oauth/apps/{slug}/signing-keys", get(keys::list))
         .route("/oauth/apps/{slug}/signing-keys/rotate", post(keys::rotate))
-        .route("/oauth/apps/{slug}/signing-keys/{kid}/compromise", post(keys::compromise))
-        .route("/oauth/apps/{slug}/resource-servers", get(resource_servers::list).post(resource_servers::create))
+        .route(
+            "/oauth/apps/{slug}/signing-keys/{kid}/compromise",
+            post(keys::compromise),
+        )
+        .route(
+            "/oauth/apps/{slug}/resource-servers",
+            get(resource_servers::list).post(resource_servers::create),
+        )
         .route(
             "/oauth/apps/{slug}/resource-servers/{id}",
-            get(resource_servers::get).patch(resource_servers::update).delete(resource_servers::delete),
+            get(resource_servers::get)
+                .patch(resource_servers::update)
+                .delete(resource_servers::delete),
         )
         .route("/grants/{grant_id}", get(grants::get))
-        .route("/users", get(directory::list_users).post(directory::create_user))
-        .route("/users/{id}", get(directory::get_user).patch(directory::update_user).delete(directory::delete_user))
+        .route(
+            "/users",
+            get(directory::list_users).post(directory::create_user),
+        )
+        .route(
+            "/users/{id}",
+            get(directory::get_user)
+                .patch(directory::update_user)
+                .delete(directory::delete_user),
+        )
         .route("/users/{id}/grants", get(grants::list_for_user))
         .route("/users/{id}/memberships", get(directory::user_memberships))
-        .route("/organizations", get(directory::list_orgs).post(directory::create_org))
-        .route("/organizations/{id}", get(directory::get_org).patch(directory::update_org).delete(directory::delete_org))
+        .route(
+            "/organizations",
+            get(directory::list_orgs).post(directory::create_org),
+        )
+        .route(
+            "/organizations/{id}",
+            get(directory::get_org)
+                .patch(directory::update_org)
+                .delete(directory::delete_org),
+        )
         .route(
             "/organizations/{id}/memberships",
-            get(|s, c, p| directory::list_memberships(Organization, s, c, p)).post(|s, c, p, b| directory::add_membership(Organization, s, c, p, b)),
+            get(|s, c, p| directory::list_memberships(Organization, s, c, p))
+                .post(|s, c, p, b| directory::add_membership(Organization, s, c, p, b)),
         )
         .route(
             "/organizations/{id}/memberships/{user_id}",
-            axum::routing::patch(|s, c, p, b| directory::update_membership(Organization, s, c, p, b))
-                .delete(|s, c, p| directory::remove_membership(Organization, s, c, p)),
+            axum::routing::patch(|s, c, p, b| {
+                directory::update_membership(Organization, s, c, p, b)
+            })
+            .delete(|s, c, p| directory::remove_membership(Organization, s, c, p)),
         )
-        .route("/workspaces", get(directory::list_workspaces).post(directory::create_workspace))
-        .route("/workspaces/{id}", get(directory::get_workspace).patch(directory::update_workspace).delete(directory::delete_workspace))
+        .route(
+            "/workspaces",
+            get(directory::list_workspaces).post(directory::create_workspace),
+        )
+        .route(
+            "/workspaces/{id}",
+            get(directory::get_workspace)
+                .patch(directory::update_workspace)
+                .delete(directory::delete_workspace),
+        )
         .route(
             "/workspaces/{id}/memberships",
-            get(|s, c, p| directory::list_memberships(Workspace, s, c, p)).post(|s, c, p, b| directory::add_membership(Workspace, s, c, p, b)),
+            get(|s, c, p| directory::list_memberships(Workspace, s, c, p))
+                .post(|s, c, p, b| directory::add_membership(Workspace, s, c, p, b)),
         )
         .route(
             "/workspaces/{id}/memberships/{user_id}",
@@ -119,10 +200,16 @@ async fn healthz() -> axum::Json<Value> {
 
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(axum::Json(json!({"status": "ready", "database": state.store.dialect().name()}))),
+        Ok(()) => Ok(axum::Json(
+            json!({"status": "ready", "database": state.store.dialect().name()}),
+        )),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database is unreachable"))
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the database is unreachable",
+            ))
         }
     }
 }

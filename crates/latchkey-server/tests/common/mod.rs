@@ -1,0 +1,288 @@
+//! The integration-test harness: starts the real server in-process on an ephemeral port
+//! with a fresh database — a temporary SQLite file, or, when
+//! `LATCHKEY_TEST_DATABASE_URL` is set, a new PostgreSQL database created for the test and
+//! dropped afterwards — and drives it over HTTP.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use latchkey_core::crypto::MasterKey;
+use latchkey_core::{Clock, ManualClock, Secret};
+use latchkey_server::AppState;
+use latchkey_server::config::{LogFormat, Settings};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::Connection;
+
+pub const TEST_DB_ENV: &str = "LATCHKEY_TEST_DATABASE_URL";
+
+pub struct TestServer {
+    pub base: String,
+    pub api_key: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+    pg: Option<PgDatabase>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// A throwaway PostgreSQL database.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; use a separate thread and runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    sqlx::any::install_default_drivers();
+                    if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
+                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// The database URL a new test server should use, creating a PostgreSQL database if the
+/// environment asks for PostgreSQL.
+async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgDatabase>) {
+    match std::env::var(TEST_DB_ENV) {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            sqlx::any::install_default_drivers();
+            let name = format!("latchkey_test_{}", latchkey_core::Id::generate());
+            let mut c = sqlx::AnyConnection::connect(&admin_url)
+                .await
+                .expect("connect to LATCHKEY_TEST_DATABASE_URL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut c)
+                .await
+                .expect("create test database");
+            let mut url = url::Url::parse(&admin_url).expect("LATCHKEY_TEST_DATABASE_URL is a URL");
+            url.set_path(&format!("/{name}"));
+            (url.to_string(), Some(PgDatabase { admin_url, name }))
+        }
+        _ => (
+            format!("sqlite://{}?mode=rwc", dir.join("latchkey.db").display()),
+            None,
+        ),
+    }
+}
+
+pub fn backend() -> &'static str {
+    if std::env::var(TEST_DB_ENV).is_ok_and(|v| !v.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg) = fresh_database(dir.path()).await;
+        Self::start_with(dir, database_url, pg, MasterKey::generate()).await
+    }
+
+    async fn start_with(
+        dir: tempfile::TempDir,
+        database_url: String,
+        pg: Option<PgDatabase>,
+        master_key: MasterKey,
+    ) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let api_key = format!(
+            "lk_api_{}",
+            latchkey_core::crypto::b64url(&latchkey_core::crypto::random_bytes::<32>())
+        );
+        let settings = Settings {
+            listen: addr,
+            public_url: format!("http://{addr}"),
+            data_dir: dir.path().to_path_buf(),
+            database_url: database_url.clone(),
+            master_key,
+            bootstrap_api_key: Some(Secret::new(api_key.clone())),
+            log_format: LogFormat::Text,
+            db_max_connections: 8,
+            cname_target: "localhost".into(),
+        };
+        let clock = ManualClock::starting_now();
+        let server = latchkey_server::build(settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
+            .await
+            .expect("server builds");
+        let router = server.router;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            api_key,
+            state: server.state,
+            clock,
+            http: reqwest::Client::new(),
+            dir,
+            database_url,
+            pg,
+            task,
+        }
+    }
+
+    /// Sends a request with the server's API key; returns the status and the JSON body
+    /// (`Value::Null` when the body is empty or not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call_as(&self.api_key, method, path, body).await
+    }
+
+    pub async fn call_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::POST, path, None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates an app with scopes `read`, `write` and `mcp:invoke`; returns its JSON.
+    pub async fn create_app(&self, slug: &str) -> Value {
+        let (status, app) = self
+            .post(
+                "/oauth/apps",
+                serde_json::json!({"slug": slug, "name": format!("App {slug}"), "supported_scopes": ["read", "write", "mcp:invoke"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{app}");
+        app
+    }
+
+    /// Creates a confidential client (client_secret_basic, code + refresh) and returns its JSON
+    /// including the one-time `client_secret`.
+    pub async fn create_client(&self, slug: &str) -> Value {
+        let (status, client) = self
+            .post(
+                &format!("/oauth/apps/{slug}/clients"),
+                serde_json::json!({
+                    "client_auth_method": "client_secret_basic",
+                    "grant_types": ["authorization_code", "refresh_token"],
+                    "redirect_uris": ["https://app.example.com/callback"],
+                    "client_name": "Example"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{client}");
+        client
+    }
+
+    /// Stops serving (the store stays readable through `state`).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+
+    /// Every row of every table, as text, for "changes nothing" and "no plaintext" checks.
+    pub async fn dump(&self) -> String {
+        use sqlx::Row;
+        let tables = [
+            "deployments",
+            "api_keys",
+            "oauth_apps",
+            "oauth_app_logos",
+            "oauth_scopes",
+            "oauth_clients",
+            "oauth_client_secrets",
+            "signing_keys",
+            "resource_servers",
+            "users",
+            "organizations",
+            "workspaces",
+            "organization_memberships",
+            "workspace_memberships",
+            "oauth_grants",
+            "audit_events",
+        ];
+        let mut out = String::new();
+        for t in tables {
+            let sql = format!("SELECT * FROM {t} ORDER BY 1");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(self.state.store.pool())
+                .await
+                .expect("dump");
+            for r in rows {
+                out.push_str(t);
+                for i in 0..r.len() {
+                    let v = r
+                        .try_get::<Option<String>, _>(i)
+                        .ok()
+                        .flatten()
+                        .or_else(|| {
+                            r.try_get::<Option<i64>, _>(i)
+                                .ok()
+                                .flatten()
+                                .map(|n| n.to_string())
+                        })
+                        .unwrap_or_else(|| "NULL".into());
+                    out.push('|');
+                    out.push_str(&v);
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
