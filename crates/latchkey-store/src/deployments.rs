@@ -82,31 +82,23 @@ impl Store {
         if exists.is_some() {
             return Ok(None);
         }
-        let inserted = sqlx::query("INSERT INTO deployments (id, name, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
-            .bind(DEFAULT_DEPLOYMENT_ID.get())
-            .bind("default")
-            .bind("{}")
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await;
-        match inserted {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(None),
-            Err(e) => return Err(e.into()),
+        match insert_deployment(&mut tx, DEFAULT_DEPLOYMENT_ID, "default", key, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Ok(None),
+            Err(e) => return Err(e),
         }
-        let actor = Actor::system();
-        insert_api_key(&mut tx, DEFAULT_DEPLOYMENT_ID, key, &actor, now).await?;
-        record(
-            &mut tx,
-            DEFAULT_DEPLOYMENT_ID,
-            &actor,
-            now,
-            NewAuditEvent::new("deployment.created", "deployment", DEFAULT_DEPLOYMENT_ID)
-                .details(json!({"name": "default"})),
-        )
-        .await?;
         tx.commit().await?;
         self.deployment(DEFAULT_DEPLOYMENT_ID).await.map(Some)
+    }
+
+    /// Creates another deployment (tenant) with its first API key.
+    pub async fn create_deployment(&self, name: &str, key: &NewApiKey) -> Result<Deployment> {
+        let now = self.now();
+        let id = Id::generate();
+        let mut tx = self.write().await?;
+        insert_deployment(&mut tx, id, name, key, now).await?;
+        tx.commit().await?;
+        self.deployment(id).await
     }
 
     pub async fn deployment(&self, id: Id) -> Result<Deployment> {
@@ -235,6 +227,33 @@ impl Store {
         tx.commit().await?;
         self.api_key(deployment_id, id).await
     }
+}
+
+async fn insert_deployment(
+    tx: &mut crate::Tx,
+    id: Id,
+    name: &str,
+    key: &NewApiKey,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("INSERT INTO deployments (id, name, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
+        .bind(id.get())
+        .bind(name.to_owned())
+        .bind("{}")
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::unique(|| format!("deployment {id} already exists")))?;
+    let actor = Actor::system();
+    insert_api_key(tx, id, key, &actor, now).await?;
+    record(
+        tx,
+        id,
+        &actor,
+        now,
+        NewAuditEvent::new("deployment.created", "deployment", id).details(json!({ "name": name })),
+    )
+    .await
 }
 
 async fn insert_api_key(

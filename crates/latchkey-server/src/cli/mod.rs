@@ -73,6 +73,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
+    let listen = listener.local_addr().unwrap_or(listen);
     tracing::info!(%listen, %public_url, database = server.state.store.dialect().name(), "latchkey is listening");
     axum::serve(listener, server.router)
         .with_graceful_shutdown(crate::shutdown_signal())

@@ -29,7 +29,7 @@ pub struct TestServer {
 }
 
 /// A throwaway PostgreSQL database.
-struct PgDatabase {
+pub struct PgDatabase {
     admin_url: String,
     name: String,
 }
@@ -59,7 +59,7 @@ impl Drop for PgDatabase {
 
 /// The database URL a new test server should use, creating a PostgreSQL database if the
 /// environment asks for PostgreSQL.
-async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgDatabase>) {
+pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgDatabase>) {
     match std::env::var(TEST_DB_ENV) {
         Ok(admin_url) if !admin_url.is_empty() => {
             sqlx::any::install_default_drivers();
