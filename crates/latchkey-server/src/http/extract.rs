@@ -3,7 +3,7 @@
 //! type) into [`ApiError`]s in the one error shape.
 
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use bytes::Bytes;
@@ -12,6 +12,7 @@ use latchkey_core::secret::SecretKind;
 use latchkey_core::{Id, Timestamp};
 use serde::de::DeserializeOwned;
 
+use crate::http::DeploymentScope;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -69,14 +70,11 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID)
             })?;
-        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await {
-            if let Some((_, raw)) = params.iter().find(|(k, _)| *k == "deployment_id") {
-                let matches = raw.parse::<Id>().is_ok_and(|d| d == key.deployment_id);
-                if !matches {
-                    return Err(ApiError::forbidden(
-                        "this API key belongs to another deployment",
-                    ));
-                }
+        if let Some(DeploymentScope(raw)) = parts.extensions.get::<DeploymentScope>() {
+            if raw.parse::<Id>().ok() != Some(key.deployment_id) {
+                return Err(ApiError::forbidden(
+                    "this API key belongs to another deployment",
+                ));
             }
         }
         let store = state.store.clone();

@@ -36,7 +36,7 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
-/// The management routes, served at the root and again under `/deployments/{deployment_id}`.
+/// The management routes (also served under `/deployments/{deployment_id}`, see [`scope_prefix`]).
 fn management() -> Router<AppState> {
     use MembershipKind::{Organization, Workspace};
     Router::new()
@@ -173,16 +173,43 @@ fn management() -> Router<AppState> {
         .route("/api-keys/{id}/revoke", post(api_keys::revoke))
 }
 
+/// The deployment named by a `/deployments/{deployment_id}/…` prefix, which
+/// [`scope_prefix`] strips before routing; the API key extractor checks it.
+#[derive(Debug, Clone)]
+pub struct DeploymentScope(pub String);
+
+/// Serves `/deployments/{id}/<route>` as `<route>`, remembering `{id}` for the caller check,
+/// so that every route exists under both forms without being declared twice.
+fn scope_prefix(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {
+    let path = req.uri().path();
+    if let Some(rest) = path.strip_prefix("/deployments/") {
+        if let Some((id, tail)) = rest.split_once('/') {
+            let scope = DeploymentScope(id.to_owned());
+            let new = match req.uri().query() {
+                Some(q) => format!("/{tail}?{q}"),
+                None => format!("/{tail}"),
+            };
+            if let Ok(uri) = new.parse() {
+                *req.uri_mut() = uri;
+                req.extensions_mut().insert(scope);
+            }
+        }
+    }
+    req
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/logos/{app_id}", get(apps::logo))
         .merge(management())
-        .nest("/deployments/{deployment_id}", management())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state);
+    Router::new()
+        .fallback_service(tower::ServiceBuilder::new().map_request(scope_prefix).service(routes))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -191,7 +218,6 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
-        .with_state(state)
 }
 
 async fn healthz() -> axum::Json<Value> {
