@@ -300,19 +300,19 @@ impl App {
     pub fn apply_patch(&self, patch: &AppPatch) -> Result<PatchedApp, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let mut app = self.clone();
-        if let Some(name) = &patch.name {
-            if let Some(v) = errors.check(validate::text("name", name, 200)) {
-                app.name = v;
-            }
+        if let Some(name) = &patch.name
+            && let Some(v) = errors.check(validate::text("name", name, 200))
+        {
+            app.name = v;
         }
-        if let Some(desc) = &patch.description {
-            if let Some(v) = errors.check(validate::optional_text(
+        if let Some(desc) = &patch.description
+            && let Some(v) = errors.check(validate::optional_text(
                 "description",
                 desc.as_deref(),
                 2000,
-            )) {
-                app.description = v;
-            }
+            ))
+        {
+            app.description = v;
         }
         if let Some(fqdn) = &patch.fqdn {
             let new = match fqdn.as_deref().map(str::trim) {

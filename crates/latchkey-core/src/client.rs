@@ -325,20 +325,20 @@ impl ClientInput {
                 ),
             }
         }
-        if let Some(list) = &self.grant_types {
-            if let Some(g) = errors.check(parse_grant_types(list)) {
-                c.grant_types = g;
-            }
+        if let Some(list) = &self.grant_types
+            && let Some(g) = errors.check(parse_grant_types(list))
+        {
+            c.grant_types = g;
         }
-        if let Some(list) = &self.redirect_uris {
-            if let Some(v) = uri_list("redirect_uris", list, true, &mut errors) {
-                c.redirect_uris = v;
-            }
+        if let Some(list) = &self.redirect_uris
+            && let Some(v) = uri_list("redirect_uris", list, true, &mut errors)
+        {
+            c.redirect_uris = v;
         }
-        if let Some(list) = &self.post_logout_redirect_uris {
-            if let Some(v) = uri_list("post_logout_redirect_uris", list, false, &mut errors) {
-                c.post_logout_redirect_uris = v;
-            }
+        if let Some(list) = &self.post_logout_redirect_uris
+            && let Some(v) = uri_list("post_logout_redirect_uris", list, false, &mut errors)
+        {
+            c.post_logout_redirect_uris = v;
         }
         set_text(
             &mut c.client_name,
@@ -460,10 +460,10 @@ fn set_text(
     max: usize,
     errors: &mut ValidationErrors,
 ) {
-    if let Some(v) = input {
-        if let Some(v) = errors.check(validate::optional_text(field, v.as_deref(), max)) {
-            *target = v;
-        }
+    if let Some(v) = input
+        && let Some(v) = errors.check(validate::optional_text(field, v.as_deref(), max))
+    {
+        *target = v;
     }
 }
 
@@ -505,10 +505,9 @@ fn uri_list(
         if let Some(v) = errors.check(redirect_uri::validate_registration(
             &format!("{field}[{i}]"),
             raw,
-        )) {
-            if !out.contains(&v) {
-                out.push(v);
-            }
+        )) && !out.contains(&v)
+        {
+            out.push(v);
         }
     }
     (errors.0.len() == before).then_some(out)
@@ -579,20 +578,20 @@ fn check_key_material(c: &ClientConfig, errors: &mut ValidationErrors) {
                 format!("give exactly one of jwks_uri, jwks or public_key_pem, not {}", present.join(" and ")),
             ),
         }
-        if let Some(u) = &c.jwks_uri {
-            if let Err(e) = check_jwks_uri(u) {
-                errors.0.push(e);
-            }
+        if let Some(u) = &c.jwks_uri
+            && let Err(e) = check_jwks_uri(u)
+        {
+            errors.0.push(e);
         }
-        if let Some(j) = &c.jwks {
-            if let Err(e) = check_jwks(j) {
-                errors.0.push(e);
-            }
+        if let Some(j) = &c.jwks
+            && let Err(e) = check_jwks(j)
+        {
+            errors.0.push(e);
         }
-        if let Some(p) = &c.public_key_pem {
-            if let Err(e) = check_public_key_pem(p) {
-                errors.0.push(e);
-            }
+        if let Some(p) = &c.public_key_pem
+            && let Err(e) = check_public_key_pem(p)
+        {
+            errors.0.push(e);
         }
     } else {
         for name in present {

@@ -252,10 +252,10 @@ pub fn validate_permissions(list: &[String]) -> Result<Vec<String>, ValidationEr
     }
     let mut out: Vec<String> = Vec::new();
     for (i, p) in list.iter().enumerate() {
-        if let Some(p) = errors.check(validate::permission(&format!("permissions[{i}]"), p)) {
-            if !out.contains(&p) {
-                out.push(p);
-            }
+        if let Some(p) = errors.check(validate::permission(&format!("permissions[{i}]"), p))
+            && !out.contains(&p)
+        {
+            out.push(p);
         }
     }
     errors.finish(out)

@@ -125,10 +125,10 @@ impl ResourceServerInput {
                 }
                 for (i, a) in list.iter().enumerate() {
                     let field = format!("aliases[{i}]");
-                    if let Some(a) = errors.check(validate_alias(&field, a)) {
-                        if seen.insert(a.clone()) {
-                            out.push(a);
-                        }
+                    if let Some(a) = errors.check(validate_alias(&field, a))
+                        && seen.insert(a.clone())
+                    {
+                        out.push(a);
                     }
                 }
                 out

@@ -387,14 +387,14 @@ fn apply_text(
     field: &str,
     errors: &mut ValidationErrors,
 ) {
-    if let Some(name) = &patch.display_name {
-        if let Some(v) = errors.check(validate::text(
+    if let Some(name) = &patch.display_name
+        && let Some(v) = errors.check(validate::text(
             &format!("{field}display_name"),
             name,
             MAX_DISPLAY_NAME,
-        )) {
-            target.display_name = v;
-        }
+        ))
+    {
+        target.display_name = v;
     }
     if let Some(desc) = &patch.description {
         let desc = desc.trim();

@@ -212,3 +212,96 @@ fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
     f.write_all(b"\n")?;
     f.sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(dir: &Path) -> ServeArgs {
+        ServeArgs {
+            data_dir: Some(dir.to_path_buf()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_file_values_and_flag_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = args(dir.path()).resolve().unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert!(
+            s.database_url.starts_with("sqlite://")
+                && s.database_url.ends_with("latchkey.db?mode=rwc")
+        );
+        assert_eq!(s.cname_target, "127.0.0.1");
+        assert_eq!(s.db_max_connections, 8);
+
+        let file = dir.path().join("latchkey.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\npublic_url = \"https://auth.example.com/\"\nlog_format = \"json\"\ndatabase_url = \"postgres://db/latchkey\"\n",
+        )
+        .unwrap();
+        let mut a = args(dir.path());
+        a.config = Some(file.clone());
+        let s = a.resolve().unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(
+            s.public_url, "https://auth.example.com",
+            "no trailing slash"
+        );
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.db_max_connections, 16, "PostgreSQL default");
+        assert_eq!(s.cname_target, "auth.example.com");
+
+        let mut a = args(dir.path());
+        a.config = Some(file);
+        a.listen = Some("127.0.0.1:7000".parse().unwrap());
+        a.log_format = Some(LogFormat::Text);
+        let s = a.resolve().unwrap();
+        assert_eq!(
+            s.listen.to_string(),
+            "127.0.0.1:7000",
+            "flags win over the file"
+        );
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn bad_files_and_urls_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let mut a = args(dir.path());
+        a.config = Some(file);
+        let e = format!("{:#}", a.resolve().unwrap_err());
+        assert!(
+            e.contains("parsing config file") && e.contains("lisen"),
+            "{e}"
+        );
+
+        let mut a = args(dir.path());
+        a.public_url = Some(Url::parse("ftp://x.example").unwrap());
+        assert!(a.resolve().is_err());
+    }
+
+    #[test]
+    fn the_master_key_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = args(dir.path()).resolve().unwrap();
+        let path = dir.path().join("secret.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let b = args(dir.path()).resolve().unwrap();
+        assert_eq!(a.master_key.encode(), b.master_key.encode());
+        std::fs::write(&path, "garbage").unwrap();
+        assert!(args(dir.path()).resolve().is_err());
+    }
+}

@@ -43,12 +43,11 @@ fn start(data_dir: &std::path::Path, database_url: &str) -> Running {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut addr = None;
     while addr.is_none() && Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                if v["message"] == "latchkey is listening" {
-                    addr = v["listen"].as_str().map(str::to_owned);
-                }
-            }
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
+            && let Ok(v) = serde_json::from_str::<Value>(&line)
+            && v["message"] == "latchkey is listening"
+        {
+            addr = v["listen"].as_str().map(str::to_owned);
         }
     }
     let addr = addr.expect("server reported its address");

@@ -118,17 +118,27 @@ pub struct ClientChange {
     pub drop_secrets: bool,
 }
 
+/// A client to create.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub id: Id,
+    pub client_id: String,
+    pub config: ClientConfig,
+    pub registration: Registration,
+    /// Its first secret, for methods that use one.
+    pub secret: Option<NewSecret>,
+}
+
 impl Store {
-    pub async fn create_client(
-        &self,
-        app: &App,
-        id: Id,
-        client_id: &str,
-        config: &ClientConfig,
-        registration: Registration,
-        secret: Option<&NewSecret>,
-        actor: &Actor,
-    ) -> Result<Client> {
+    pub async fn create_client(&self, app: &App, new: &NewClient, actor: &Actor) -> Result<Client> {
+        let NewClient {
+            id,
+            client_id,
+            config,
+            registration,
+            secret,
+        } = new;
+        let (id, secret) = (*id, secret.as_ref());
         let now = self.now();
         let mut tx = self.write().await?;
         sqlx::query(
@@ -138,7 +148,7 @@ impl Store {
         .bind(id.get())
         .bind(app.deployment_id.get())
         .bind(app.id.get())
-        .bind(client_id.to_owned())
+        .bind(client_id.clone())
         .bind(to_json(config))
         .bind(registration.as_str())
         .bind(now.millis())

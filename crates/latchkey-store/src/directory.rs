@@ -222,10 +222,10 @@ impl Store {
         .map_err(StoreError::unique(|| format!("a user with email {:?} already exists", p.email)))?;
         let after = load_user(&mut tx, id).await?;
         let mut details = diff(&json_of(&before), &json_of(&after));
-        if ch.password_hash.is_some() {
-            if let Some(o) = details.as_object_mut() {
-                o.insert("password_changed".into(), true.into());
-            }
+        if ch.password_hash.is_some()
+            && let Some(o) = details.as_object_mut()
+        {
+            o.insert("password_changed".into(), true.into());
         }
         record(
             &mut tx,

@@ -9,7 +9,7 @@ use latchkey_core::client::{
 };
 use latchkey_core::secret::generate_client_id;
 use latchkey_core::{Id, ValidationErrors};
-use latchkey_store::clients::ClientChange;
+use latchkey_store::clients::{ClientChange, NewClient};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -55,18 +55,14 @@ pub async fn create(
     let secret = method
         .uses_secret()
         .then(|| credentials::client_secret(&state, method));
-    let client = state
-        .store
-        .create_client(
-            &app,
-            Id::generate(),
-            &generate_client_id(),
-            &config,
-            Registration::Manual,
-            secret.as_ref().map(|(_, rec)| rec),
-            &caller.actor,
-        )
-        .await?;
+    let new = NewClient {
+        id: Id::generate(),
+        client_id: generate_client_id(),
+        config,
+        registration: Registration::Manual,
+        secret: secret.as_ref().map(|(_, rec)| rec.clone()),
+    };
+    let client = state.store.create_client(&app, &new, &caller.actor).await?;
     let body = serde_json::to_value(ClientView {
         client: &client,
         client_secret: secret.as_ref().map(|(s, _)| s.expose()),

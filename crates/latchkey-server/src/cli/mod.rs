@@ -28,6 +28,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (migrations are applied on start)
     Serve(ServeArgs),
+    /// Create another deployment (tenant) directly in the database and print its first
+    /// backend API key once. Takes the same database and key settings as `serve`.
+    CreateDeployment(CreateDeploymentArgs),
     #[command(flatten)]
     Ops(ops::OpsCommand),
 }
@@ -35,6 +38,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::CreateDeployment(args) => create_deployment(args).await,
         Command::Ops(cmd) => ops::run(cmd).await,
     }
 }
@@ -54,6 +58,39 @@ fn init_logging(format: LogFormat) {
             .with_current_span(true)
             .try_init(),
     };
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateDeploymentArgs {
+    /// Name of the new deployment
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub store: ServeArgs,
+}
+
+async fn create_deployment(args: CreateDeploymentArgs) -> anyhow::Result<()> {
+    let name = latchkey_core::validate::text("name", &args.name, 100)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = args.store.resolve()?;
+    let clock: Arc<dyn latchkey_core::Clock> = Arc::new(latchkey_core::SystemClock);
+    let store = latchkey_store::Store::connect(&settings.database_url, clock, 1)
+        .await
+        .context("connecting to the database")?;
+    store
+        .migrate()
+        .await
+        .context("applying database migrations")?;
+    let (key, record) =
+        crate::credentials::api_key(&settings.master_key.hasher(), "bootstrap", None);
+    let deployment = store.create_deployment(&name, &record).await?;
+    store.close().await;
+    println!(
+        "Created deployment {} ({name}). Its backend API key (shown only now):\n\n    {}\n",
+        deployment.id,
+        key.expose()
+    );
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

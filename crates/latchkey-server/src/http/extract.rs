@@ -70,12 +70,12 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID)
             })?;
-        if let Some(DeploymentScope(raw)) = parts.extensions.get::<DeploymentScope>() {
-            if raw.parse::<Id>().ok() != Some(key.deployment_id) {
-                return Err(ApiError::forbidden(
-                    "this API key belongs to another deployment",
-                ));
-            }
+        if let Some(DeploymentScope(raw)) = parts.extensions.get::<DeploymentScope>()
+            && raw.parse::<Id>().ok() != Some(key.deployment_id)
+        {
+            return Err(ApiError::forbidden(
+                "this API key belongs to another deployment",
+            ));
         }
         let store = state.store.clone();
         let key_id = key.id;

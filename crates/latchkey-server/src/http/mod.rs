@@ -182,17 +182,17 @@ pub struct DeploymentScope(pub String);
 /// so that every route exists under both forms without being declared twice.
 fn scope_prefix(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {
     let path = req.uri().path();
-    if let Some(rest) = path.strip_prefix("/deployments/") {
-        if let Some((id, tail)) = rest.split_once('/') {
-            let scope = DeploymentScope(id.to_owned());
-            let new = match req.uri().query() {
-                Some(q) => format!("/{tail}?{q}"),
-                None => format!("/{tail}"),
-            };
-            if let Ok(uri) = new.parse() {
-                *req.uri_mut() = uri;
-                req.extensions_mut().insert(scope);
-            }
+    if let Some(rest) = path.strip_prefix("/deployments/")
+        && let Some((id, tail)) = rest.split_once('/')
+    {
+        let scope = DeploymentScope(id.to_owned());
+        let new = match req.uri().query() {
+            Some(q) => format!("/{tail}?{q}"),
+            None => format!("/{tail}"),
+        };
+        if let Ok(uri) = new.parse() {
+            *req.uri_mut() = uri;
+            req.extensions_mut().insert(scope);
         }
     }
     req
@@ -205,7 +205,13 @@ pub fn router(state: AppState) -> Router {
         .route("/logos/{app_id}", get(apps::logo))
         .merge(management())
         .fallback(|| async { ApiError::not_found("route") })
-        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
     Router::new()
