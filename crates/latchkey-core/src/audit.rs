@@ -66,6 +66,24 @@ impl Actor {
         }
     }
 
+    /// An OAuth client acting for itself (token requests, revocation).
+    pub fn client(client_id: &str) -> Self {
+        Actor {
+            kind: ActorKind::Client,
+            id: client_id.to_owned(),
+            name: None,
+        }
+    }
+
+    /// An end user (sign-in, consent, logout).
+    pub fn user(id: Id, email: Option<&str>) -> Self {
+        Actor {
+            kind: ActorKind::User,
+            id: id.to_string(),
+            name: email.map(str::to_owned),
+        }
+    }
+
     /// `api_key:123` — the form stored in `revoked_by` / `created_by` columns.
     pub fn reference(&self) -> String {
         format!("{}:{}", self.kind.as_str(), self.id)

@@ -9,13 +9,18 @@
 
 pub mod app;
 pub mod audit;
+pub mod authorize;
 pub mod client;
 pub mod clock;
+pub mod consent;
 pub mod crypto;
 pub mod directory;
 pub mod grant;
 pub mod id;
+pub mod jws;
+pub mod oauth;
 pub mod password;
+pub mod pkce;
 pub mod redirect_uri;
 pub mod resource_server;
 pub mod scope;
@@ -23,6 +28,7 @@ pub mod secret;
 pub mod signing_key;
 pub mod timestamp;
 pub mod validate;
+pub mod verify;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use id::Id;

@@ -44,6 +44,18 @@ pub enum SecretKind {
     ApiKey,
     /// OAuth client secret.
     ClientSecret,
+    /// Opaque access token.
+    AccessToken,
+    /// Refresh token.
+    RefreshToken,
+    /// Authorization code.
+    AuthorizationCode,
+    /// End-user browser session (cookie value).
+    Session,
+    /// Consent transaction handle (the `handoff_id`).
+    Handoff,
+    /// RFC 7592 registration access token.
+    RegistrationToken,
 }
 
 impl SecretKind {
@@ -51,6 +63,12 @@ impl SecretKind {
         match self {
             SecretKind::ApiKey => "lk_api_",
             SecretKind::ClientSecret => "lk_cs_",
+            SecretKind::AccessToken => "lk_at_",
+            SecretKind::RefreshToken => "lk_rt_",
+            SecretKind::AuthorizationCode => "lk_ac_",
+            SecretKind::Session => "lk_ss_",
+            SecretKind::Handoff => "lk_ho_",
+            SecretKind::RegistrationToken => "lk_rat_",
         }
     }
 
@@ -104,7 +122,16 @@ mod tests {
 
     #[test]
     fn secrets_are_prefixed_long_and_redacted() {
-        for kind in [SecretKind::ApiKey, SecretKind::ClientSecret] {
+        for kind in [
+            SecretKind::ApiKey,
+            SecretKind::ClientSecret,
+            SecretKind::AccessToken,
+            SecretKind::RefreshToken,
+            SecretKind::AuthorizationCode,
+            SecretKind::Session,
+            SecretKind::Handoff,
+            SecretKind::RegistrationToken,
+        ] {
             let s = kind.generate();
             assert!(s.expose().starts_with(kind.prefix()));
             assert!(kind.looks_valid(s.expose()));

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod http;
+pub mod runtime;
 pub mod state;
 
 use std::sync::Arc;

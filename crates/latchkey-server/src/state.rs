@@ -15,6 +15,8 @@ pub struct AppState {
     pub sealer: Arc<Sealer>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
+    /// Cache of clients' `jwks_uri` key sets.
+    pub jwks: crate::runtime::jwks_fetch::JwksFetcher,
 }
 
 impl AppState {
@@ -25,6 +27,7 @@ impl AppState {
             settings: Arc::new(settings),
             store,
             clock,
+            jwks: Default::default(),
         }
     }
 }

@@ -191,6 +191,25 @@ impl Store {
         app_from_row(&row, scopes_of(self.pool(), id).await?)
     }
 
+    /// Any app by id.
+    pub async fn app_by_id(&self, id: Id) -> Result<App> {
+        let mut tx = self.pool().begin().await?;
+        let app = load_app(&mut tx, id).await;
+        tx.commit().await?;
+        app
+    }
+
+    /// The app whose custom domain is `fqdn` (for issuer routing by Host).
+    pub async fn app_by_fqdn(&self, fqdn: &str) -> Result<App> {
+        let row = sqlx::query("SELECT * FROM oauth_apps WHERE fqdn = $1")
+            .bind(fqdn)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("app"))?;
+        let id = row.id("id")?;
+        app_from_row(&row, scopes_of(self.pool(), id).await?)
+    }
+
     pub async fn list_apps(&self, deployment_id: Id) -> Result<Vec<App>> {
         let rows = sqlx::query("SELECT * FROM oauth_apps WHERE deployment_id = $1 ORDER BY id")
             .bind(deployment_id.get())

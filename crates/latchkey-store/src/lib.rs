@@ -22,6 +22,7 @@ pub mod grants;
 pub mod keys;
 pub mod resource_servers;
 mod row;
+pub mod runtime;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -131,8 +132,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
-static MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+static MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "runtime", include_str!("../migrations/0002_runtime.sql")),
+];
 
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). Does not migrate.

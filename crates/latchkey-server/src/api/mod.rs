@@ -5,6 +5,8 @@ pub mod api_keys;
 pub mod apps;
 pub mod audit;
 pub mod clients;
+pub mod consent_requests;
+pub mod deployment;
 pub mod directory;
 pub mod grants;
 pub mod keys;

@@ -16,7 +16,8 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    api_keys, apps, audit, clients, directory, grants, keys, resource_servers, scopes,
+    api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, keys,
+    resource_servers, scopes,
 };
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -36,7 +37,7 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
-/// The management routes (also served under `/deployments/{deployment_id}`, see [`scope_prefix`]).
+/// The management routes (also served under `/deployments/{deployment_id}`, see [`rewrite`]).
 fn management() -> Router<AppState> {
     use MembershipKind::{Organization, Workspace};
     Router::new()
@@ -168,32 +169,70 @@ fn management() -> Router<AppState> {
             axum::routing::patch(|s, c, p, b| directory::update_membership(Workspace, s, c, p, b))
                 .delete(|s, c, p| directory::remove_membership(Workspace, s, c, p)),
         )
+        .route("/deployment", get(deployment::get).patch(deployment::patch))
+        .route("/consent-requests/{handoff_id}", get(consent_requests::get))
+        .route(
+            "/consent-requests/{handoff_id}/accept",
+            post(consent_requests::accept),
+        )
+        .route(
+            "/consent-requests/{handoff_id}/reject",
+            post(consent_requests::reject),
+        )
         .route("/audit-events", get(audit::list))
         .route("/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/api-keys/{id}/revoke", post(api_keys::revoke))
 }
 
-/// The deployment named by a `/deployments/{deployment_id}/…` prefix, which
-/// [`scope_prefix`] strips before routing; the API key extractor checks it.
+/// The deployment named by a `/deployments/{deployment_id}/…` prefix, which [`rewrite`]
+/// strips before routing; the API key extractor checks it.
 #[derive(Debug, Clone)]
 pub struct DeploymentScope(pub String);
 
-/// Serves `/deployments/{id}/<route>` as `<route>`, remembering `{id}` for the caller check,
-/// so that every route exists under both forms without being declared twice.
-fn scope_prefix(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {
-    let path = req.uri().path();
+/// The app named by a path issuer (`/a/{slug}/…`, or RFC 8414 path insertion
+/// `/.well-known/{document}/a/{slug}`), which [`rewrite`] strips before routing.
+#[derive(Debug, Clone)]
+pub struct IssuerPath(pub String);
+
+fn with_path(req: &mut Request<axum::body::Body>, path: &str) -> bool {
+    let new = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    match new.parse() {
+        Ok(uri) => {
+            *req.uri_mut() = uri;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Rewrites prefixed paths so every route is declared once:
+/// `/deployments/{id}/<route>` → `<route>` (management API scoped to a deployment),
+/// `/a/{slug}/<route>` → `<route>` (a path issuer's endpoints and OIDC discovery), and
+/// `/.well-known/{doc}/a/{slug}` → `/.well-known/{doc}` (RFC 8414 path insertion).
+fn rewrite(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {
+    let path = req.uri().path().to_owned();
     if let Some(rest) = path.strip_prefix("/deployments/")
         && let Some((id, tail)) = rest.split_once('/')
     {
-        let scope = DeploymentScope(id.to_owned());
-        let new = match req.uri().query() {
-            Some(q) => format!("/{tail}?{q}"),
-            None => format!("/{tail}"),
-        };
-        if let Ok(uri) = new.parse() {
-            *req.uri_mut() = uri;
-            req.extensions_mut().insert(scope);
+        if with_path(&mut req, &format!("/{tail}")) {
+            req.extensions_mut().insert(DeploymentScope(id.to_owned()));
         }
+    } else if let Some(rest) = path.strip_prefix("/a/")
+        && let Some((slug, tail)) = rest.split_once('/')
+    {
+        if with_path(&mut req, &format!("/{tail}")) {
+            req.extensions_mut().insert(IssuerPath(slug.to_owned()));
+        }
+    } else if let Some(rest) = path.strip_prefix("/.well-known/")
+        && let Some((doc, slug)) = rest.split_once("/a/")
+        && !slug.is_empty()
+        && !slug.contains('/')
+        && with_path(&mut req, &format!("/.well-known/{doc}"))
+    {
+        req.extensions_mut().insert(IssuerPath(slug.to_owned()));
     }
     req
 }
@@ -204,6 +243,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/logos/{app_id}", get(apps::logo))
         .merge(management())
+        .merge(crate::runtime::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -215,7 +255,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
     Router::new()
-        .fallback_service(tower::ServiceBuilder::new().map_request(scope_prefix).service(routes))
+        .fallback_service(tower::ServiceBuilder::new().map_request(rewrite).service(routes))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");

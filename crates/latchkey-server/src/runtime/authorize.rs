@@ -1,0 +1,261 @@
+//! `GET|POST /oauth/authorize` (RFC 6749 §4.1.1). Checks the request (see
+//! `latchkey_core::authorize`), opens a consent transaction bound to this browser, and hands
+//! off to the hosted consent pages (`/oauth/consent/init?handoff_id=…`) or to the
+//! deployment's own consent URL.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_core::authorize::{self, AuthorizationRequest};
+use latchkey_core::crypto::{b64url, random_bytes};
+use latchkey_core::oauth::{ErrorCode, OAuthError, Params};
+use latchkey_core::secret::SecretKind;
+use latchkey_core::{Id, Timestamp};
+use latchkey_store::StoreError;
+use latchkey_store::runtime::NewConsentRequest;
+
+use super::cookies;
+use super::issuer::{ActiveIssuer, Issuer, IssuerError};
+use super::pages::{self, Branding};
+use crate::state::AppState;
+
+/// How long a consent transaction stays usable.
+pub const CONSENT_TTL_SECONDS: i64 = 600;
+/// How long the browser-binding cookie lives.
+const BROWSER_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
+
+pub fn branding(iss: &Issuer) -> Branding {
+    Branding {
+        app_name: iss.app.name.clone(),
+        app_logo: iss.app.logo_url.clone(),
+    }
+}
+
+/// The page shown when no issuer serves the request.
+pub fn issuer_page(e: IssuerError) -> Response {
+    pages::message(e.status(), &Branding::default(), "Unavailable", e.message())
+}
+
+/// A redirect after a GET (302) or a form POST (303, RFC 9700 §4.12).
+pub fn redirect(method: &Method, to: &str) -> Response {
+    let status = if method == Method::POST {
+        StatusCode::SEE_OTHER
+    } else {
+        StatusCode::FOUND
+    };
+    match axum::http::HeaderValue::from_str(to) {
+        Ok(location) => (status, [(header::LOCATION, location)]).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Sends an error back to the client's (validated) redirect URI, with `state` and `iss`.
+pub fn error_to_client(
+    iss: &Issuer,
+    redirect_uri: &str,
+    state: Option<&str>,
+    e: &OAuthError,
+    method: &Method,
+) -> Response {
+    let mut params = vec![
+        ("error", e.code.as_str()),
+        ("error_description", e.description.as_str()),
+    ];
+    if let Some(s) = state {
+        params.push(("state", s));
+    }
+    params.push(("iss", iss.issuer.as_str()));
+    redirect(method, &authorize::redirect_url(redirect_uri, &params))
+}
+
+pub fn error_to_request(
+    iss: &Issuer,
+    req: &AuthorizationRequest,
+    code: ErrorCode,
+    description: &str,
+) -> Response {
+    error_to_client(
+        iss,
+        &req.redirect_uri,
+        req.state.as_deref(),
+        &OAuthError::new(code, description),
+        &Method::POST,
+    )
+}
+
+/// The browser-binding cookie's value, and whether it has to be set.
+pub fn browser_binding(headers: &HeaderMap, secure: bool) -> (String, bool) {
+    match cookies::get(headers, cookies::browser_name(secure))
+        .filter(|v| v.len() >= 32 && v.len() <= 64)
+    {
+        Some(v) => (v, false),
+        None => (b64url(&random_bytes::<32>()), true),
+    }
+}
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    iss: Result<ActiveIssuer, IssuerError>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let iss = match iss {
+        Ok(ActiveIssuer(i)) => i,
+        Err(e) => return issuer_page(e),
+    };
+    let b = branding(&iss);
+    let params = if method == Method::POST {
+        let form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !form {
+            return pages::message(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &b,
+                "Invalid request",
+                "Send the authorization request as a form (application/x-www-form-urlencoded).",
+            );
+        }
+        Params::parse(&body)
+    } else {
+        Params::parse(uri.query().unwrap_or("").as_bytes())
+    };
+
+    let client_id = match params.single("client_id") {
+        Ok(c) => c,
+        Err(e) => {
+            return pages::message(
+                StatusCode::BAD_REQUEST,
+                &b,
+                "Invalid request",
+                &e.description,
+            );
+        }
+    };
+    let client = match client_id {
+        Some(id) => match state.store.client_by_client_id(id).await {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "client lookup");
+                return pages::message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &b,
+                    "Something went wrong",
+                    "Please try again later.",
+                );
+            }
+        },
+        None => None,
+    };
+    let client = match authorize::check_client(&iss.app, client.as_ref(), client_id) {
+        Ok(c) => c,
+        Err(e) => return pages::message(StatusCode::BAD_REQUEST, &b, e.title, &e.detail),
+    };
+    let requested_redirect = match params.single("redirect_uri") {
+        Ok(r) => r,
+        Err(e) => {
+            return pages::message(
+                StatusCode::BAD_REQUEST,
+                &b,
+                "Invalid request",
+                &e.description,
+            );
+        }
+    };
+    let (redirect_uri, sent) = match authorize::check_redirect_uri(client, requested_redirect) {
+        Ok(r) => r,
+        Err(e) => return pages::message(StatusCode::BAD_REQUEST, &b, e.title, &e.detail),
+    };
+    // From here on, errors go back to the client.
+    let client_state = params.single("state").ok().flatten();
+    let servers = match state.store.resource_servers_of(iss.app.id).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "resource servers");
+            return error_to_client(
+                &iss,
+                &redirect_uri,
+                client_state,
+                &OAuthError::new(ErrorCode::ServerError, "try again later"),
+                &method,
+            );
+        }
+    };
+    let req = match authorize::check_request(
+        &params,
+        &iss.app,
+        client,
+        redirect_uri.clone(),
+        sent,
+        &servers,
+    ) {
+        Ok(r) => r,
+        Err(e) => return error_to_client(&iss, &redirect_uri, client_state, &e, &method),
+    };
+
+    let (browser, new_browser) = browser_binding(&headers, iss.secure);
+    let handoff = SecretKind::Handoff.generate();
+    let now = state.clock.now();
+    let new = NewConsentRequest {
+        id: Id::generate(),
+        handoff_hash: state.hasher.hash(handoff.expose()),
+        deployment_id: iss.app.deployment_id,
+        app_id: iss.app.id,
+        client_record_id: client.id,
+        request: req.clone(),
+        browser_hash: state.hasher.hash(&browser),
+        expires_at: Timestamp::from_millis(now.millis()).plus_seconds(CONSENT_TTL_SECONDS),
+    };
+    if let Err(e) = state.store.create_consent_request(&new).await {
+        tracing::error!(error = %e, "creating consent request");
+        return error_to_client(
+            &iss,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            &OAuthError::new(ErrorCode::ServerError, "try again later"),
+            &method,
+        );
+    }
+    let external = state
+        .store
+        .deployment(iss.app.deployment_id)
+        .await
+        .ok()
+        .and_then(|d| {
+            d.settings
+                .get("consent_url")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        });
+    let handoff_q: String =
+        url::form_urlencoded::byte_serialize(handoff.expose().as_bytes()).collect();
+    let next = match external {
+        Some(u) => format!(
+            "{u}{}handoff_id={handoff_q}",
+            if u.contains('?') { '&' } else { '?' }
+        ),
+        None => iss.url(&format!("/oauth/consent/init?handoff_id={handoff_q}")),
+    };
+    let mut resp = redirect(&method, &next);
+    if new_browser {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::set(
+                cookies::browser_name(iss.secure),
+                &browser,
+                iss.secure,
+                Some(BROWSER_COOKIE_SECONDS),
+            ),
+        );
+    }
+    pages::harden(&mut resp);
+    resp
+}

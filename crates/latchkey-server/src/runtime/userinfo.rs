@@ -1,0 +1,145 @@
+//! `GET|POST /oauth/userinfo` (OIDC Core §5.3) with RFC 6750 bearer errors: 401 with
+//! `WWW-Authenticate` for a missing or bad token, 403 `insufficient_scope` without `openid`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_core::oauth::Params;
+use latchkey_core::verify::{self, TokenKind};
+use serde_json::json;
+
+use super::issuer::{Issuer, IssuerError};
+use super::token::{issuer_error, no_store};
+use super::tokens;
+use crate::state::AppState;
+
+/// An RFC 6750 §3 error response.
+pub fn bearer_error(
+    status: StatusCode,
+    error: Option<&str>,
+    description: &str,
+    scope: Option<&str>,
+) -> Response {
+    let mut challenge = String::from("Bearer realm=\"latchkey\"");
+    if let Some(e) = error {
+        challenge.push_str(&format!(
+            ", error=\"{e}\", error_description=\"{}\"",
+            description.replace('"', "'")
+        ));
+    }
+    if let Some(s) = scope {
+        challenge.push_str(&format!(", scope=\"{s}\""));
+    }
+    let body = match error {
+        Some(e) => json!({"error": e, "error_description": description}),
+        None => json!({"error": "invalid_request", "error_description": description}),
+    };
+    let mut r = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The bearer token of a request: `Authorization: Bearer …`, or an `access_token` form field
+/// on POST (RFC 6750 §2.2). Both at once is an error.
+pub fn bearer(
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<String>, &'static str> {
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned());
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let from_body = if method == Method::POST && form {
+        Params::parse(body)
+            .single("access_token")
+            .ok()
+            .flatten()
+            .map(str::to_owned)
+    } else {
+        None
+    };
+    match (from_header, from_body) {
+        (Some(_), Some(_)) => Err("send the token one way only"),
+        (h, b) => Ok(h.or(b)),
+    }
+}
+
+pub async fn userinfo(
+    State(state): State<AppState>,
+    iss: Result<Issuer, IssuerError>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let iss = match iss {
+        Ok(i) => i,
+        Err(e) => return issuer_error(e),
+    };
+    let token = match bearer(&method, &headers, &body) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return bearer_error(
+                StatusCode::UNAUTHORIZED,
+                None,
+                "an access token is required",
+                None,
+            );
+        }
+        Err(d) => return bearer_error(StatusCode::BAD_REQUEST, Some("invalid_request"), d, None),
+    };
+    let invalid = |d: &str| bearer_error(StatusCode::UNAUTHORIZED, Some("invalid_token"), d, None);
+    let Some(hash) = tokens::presented_hash(&state, &iss, &token).await else {
+        return invalid("the access token is malformed or unknown");
+    };
+    let found = match state.store.token_state(&hash).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "token lookup");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let t = match verify::check_token(found.as_ref(), state.clock.now()) {
+        Ok(t) => t,
+        Err(reason) => {
+            return invalid(&format!(
+                "the access token is not valid ({})",
+                reason.as_str()
+            ));
+        }
+    };
+    if t.kind != TokenKind::Access || t.app_id != iss.app.id {
+        return invalid("not an access token of this issuer");
+    }
+    if !t.scopes.iter().any(|s| s == "openid") {
+        return bearer_error(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the token lacks the openid scope",
+            Some("openid"),
+        );
+    }
+    let user = match state.store.user(t.deployment_id, t.user_id).await {
+        Ok(u) => u,
+        Err(_) => return invalid("the user no longer exists"),
+    };
+    let mut claims = json!({"sub": user.id.to_string()});
+    tokens::add_user_claims(&mut claims, &user, &t.scopes);
+    no_store(claims)
+}
