@@ -4,6 +4,9 @@
 //! dropped afterwards — and drives it over HTTP.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod oauth;
+
 use std::sync::Arc;
 
 use latchkey_core::crypto::MasterKey;
