@@ -51,6 +51,18 @@ pub async fn setup(s: &TestServer) -> Setup {
     }
 }
 
+/// The same setup (for building variants with another client).
+pub fn setup_copy(st: &Setup) -> Setup {
+    Setup {
+        issuer: st.issuer.clone(),
+        client_id: st.client_id.clone(),
+        client_secret: st.client_secret.clone(),
+        client_record_id: st.client_record_id.clone(),
+        user_id: st.user_id.clone(),
+        email: st.email.clone(),
+    }
+}
+
 /// A client of `acme`: client_secret_basic with refresh tokens, patched with `overrides`.
 pub async fn client(s: &TestServer, overrides: Value) -> Value {
     let mut body = json!({
