@@ -114,15 +114,9 @@ impl Logo {
         } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
             "image/webp"
         } else {
-            return Err(ValidationError::new(
-                "logo",
-                "must be a PNG, JPEG, GIF or WebP image",
-            ));
+            return Err(ValidationError::new("logo", "must be a PNG, JPEG, GIF or WebP image"));
         };
-        Ok(Logo {
-            content_type,
-            bytes,
-        })
+        Ok(Logo { content_type, bytes })
     }
 }
 
@@ -130,9 +124,7 @@ impl Logo {
 /// letter, not ending with `-`.
 pub fn validate_slug(raw: &str) -> Result<String, ValidationError> {
     let ok = (3..=64).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && raw.as_bytes()[0].is_ascii_lowercase()
         && !raw.ends_with('-');
     if ok {
@@ -140,9 +132,7 @@ pub fn validate_slug(raw: &str) -> Result<String, ValidationError> {
     } else {
         Err(ValidationError::new(
             "slug",
-            format!(
-                "{raw:?} is not a valid slug: use 3-64 lowercase letters, digits and '-', starting with a letter"
-            ),
+            format!("{raw:?} is not a valid slug: use 3-64 lowercase letters, digits and '-', starting with a letter"),
         ))
     }
 }
@@ -164,21 +154,14 @@ pub fn validate_fqdn(raw: &str) -> Result<String, ValidationError> {
     }
     for label in &labels {
         let ok = (1..=63).contains(&label.len())
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
-            return err(
-                "each label must be 1-63 letters, digits or '-', not starting or ending with '-'",
-            );
+            return err("each label must be 1-63 letters, digits or '-', not starting or ending with '-'");
         }
     }
-    if labels
-        .last()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
         return err("must be a DNS name, not an IP address");
     }
     Ok(name)
@@ -219,20 +202,12 @@ impl CreateApp {
         let mut errors = ValidationErrors::new();
         let slug = errors.check(validate_slug(self.slug.trim()));
         let name = errors.check(validate::text("name", &self.name, 200));
-        let description = errors.check(validate::optional_text(
-            "description",
-            self.description.as_deref(),
-            2000,
-        ));
+        let description = errors.check(validate::optional_text("description", self.description.as_deref(), 2000));
         let fqdn = match self.fqdn.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(f) => errors.check(validate_fqdn(f)).map(Some),
         };
-        let scopes = match scope::merge_scopes(
-            &[],
-            self.supported_scopes.as_deref(),
-            self.scope_definitions.as_deref(),
-        ) {
+        let scopes = match scope::merge_scopes(&[], self.supported_scopes.as_deref(), self.scope_definitions.as_deref()) {
             Ok(m) => Some(m.scopes),
             Err(e) => {
                 errors.0.extend(e.0);
@@ -240,21 +215,15 @@ impl CreateApp {
             }
         };
         match (slug, name, description, fqdn, scopes) {
-            (Some(slug), Some(name), Some(description), Some(fqdn), Some(scopes))
-                if errors.is_empty() =>
-            {
-                Ok(NewApp {
-                    slug,
-                    name,
-                    description,
-                    fqdn,
-                    scopes,
-                    allow_dynamic_client_registration: self
-                        .allow_dynamic_client_registration
-                        .unwrap_or(false),
-                    logo,
-                })
-            }
+            (Some(slug), Some(name), Some(description), Some(fqdn), Some(scopes)) if errors.is_empty() => Ok(NewApp {
+                slug,
+                name,
+                description,
+                fqdn,
+                scopes,
+                allow_dynamic_client_registration: self.allow_dynamic_client_registration.unwrap_or(false),
+                logo,
+            }),
             _ => Err(errors),
         }
     }
@@ -306,11 +275,7 @@ impl App {
             app.name = v;
         }
         if let Some(desc) = &patch.description
-            && let Some(v) = errors.check(validate::optional_text(
-                "description",
-                desc.as_deref(),
-                2000,
-            ))
+            && let Some(v) = errors.check(validate::optional_text("description", desc.as_deref(), 2000))
         {
             app.description = v;
         }
@@ -328,11 +293,7 @@ impl App {
         }
         let mut removed = Vec::new();
         if patch.supported_scopes.is_some() || patch.scope_definitions.is_some() {
-            match scope::merge_scopes(
-                &app.scopes,
-                patch.supported_scopes.as_deref(),
-                patch.scope_definitions.as_deref(),
-            ) {
+            match scope::merge_scopes(&app.scopes, patch.supported_scopes.as_deref(), patch.scope_definitions.as_deref()) {
                 Ok(m) => {
                     app.scopes = m.scopes;
                     removed = m.removed;
@@ -378,10 +339,7 @@ mod tests {
 
     #[test]
     fn fqdn_rules() {
-        assert_eq!(
-            validate_fqdn("Auth.Example.COM.").unwrap(),
-            "auth.example.com"
-        );
+        assert_eq!(validate_fqdn("Auth.Example.COM.").unwrap(), "auth.example.com");
         for bad in [
             "localhost",
             "https://auth.example.com",
@@ -398,16 +356,8 @@ mod tests {
 
     #[test]
     fn logos_are_sniffed() {
-        assert_eq!(
-            Logo::sniff(b"\x89PNG\r\n\x1a\nrest".to_vec())
-                .unwrap()
-                .content_type,
-            "image/png"
-        );
-        assert_eq!(
-            Logo::sniff(b"GIF89a...".to_vec()).unwrap().content_type,
-            "image/gif"
-        );
+        assert_eq!(Logo::sniff(b"\x89PNG\r\n\x1a\nrest".to_vec()).unwrap().content_type, "image/png");
+        assert_eq!(Logo::sniff(b"GIF89a...".to_vec()).unwrap().content_type, "image/gif");
         assert!(Logo::sniff(b"<svg onload=alert(1)>".to_vec()).is_err());
         assert!(Logo::sniff(vec![]).is_err());
         let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -457,15 +407,11 @@ mod tests {
         assert_eq!(patched.fqdn, app.fqdn);
         assert!(patched.domain_verified);
 
-        let p: AppPatch =
-            serde_json::from_str(r#"{"description": null, "fqdn": "new.acme.test"}"#).unwrap();
+        let p: AppPatch = serde_json::from_str(r#"{"description": null, "fqdn": "new.acme.test"}"#).unwrap();
         let patched = app.apply_patch(&p).unwrap().app;
         assert_eq!(patched.description, None);
         assert_eq!(patched.fqdn.as_deref(), Some("new.acme.test"));
-        assert!(
-            !patched.domain_verified,
-            "a new domain must be verified again"
-        );
+        assert!(!patched.domain_verified, "a new domain must be verified again");
     }
 
     #[test]

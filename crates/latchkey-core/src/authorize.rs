@@ -66,16 +66,9 @@ pub struct AuthorizationRequest {
 }
 
 /// Step 1: the client exists, belongs to this app and is active.
-pub fn check_client<'a>(
-    app: &App,
-    client: Option<&'a Client>,
-    client_id: Option<&str>,
-) -> Result<&'a Client, PageError> {
+pub fn check_client<'a>(app: &App, client: Option<&'a Client>, client_id: Option<&str>) -> Result<&'a Client, PageError> {
     let Some(client_id) = client_id else {
-        return Err(PageError::new(
-            "Missing client",
-            "The request has no client_id.",
-        ));
+        return Err(PageError::new("Missing client", "The request has no client_id."));
     };
     let client = client.filter(|c| c.app_id == app.id).ok_or_else(|| {
         PageError::new(
@@ -94,10 +87,7 @@ pub fn check_client<'a>(
 
 /// Step 2: the redirect URI is one the client registered (exact match, RFC 8252 loopback
 /// ports); without one, the client must have registered exactly one.
-pub fn check_redirect_uri(
-    client: &Client,
-    requested: Option<&str>,
-) -> Result<(String, bool), PageError> {
+pub fn check_redirect_uri(client: &Client, requested: Option<&str>) -> Result<(String, bool), PageError> {
     match requested {
         Some(r) => redirect_uri::find_match(&client.config.redirect_uris, r)
             .map(|_| (r.to_owned(), true))
@@ -120,14 +110,10 @@ pub fn check_redirect_uri(
 fn check_response_type(p: &Params) -> Result<(), OAuthError> {
     match p.single("response_type")? {
         Some("code") => Ok(()),
-        None => Err(OAuthError::invalid_request(
-            "response_type is required and must be code",
-        )),
+        None => Err(OAuthError::invalid_request("response_type is required and must be code")),
         Some(other) => Err(OAuthError::new(
             ErrorCode::UnsupportedResponseType,
-            format!(
-                "response_type {other:?} is not supported: only the authorization code flow (code) is"
-            ),
+            format!("response_type {other:?} is not supported: only the authorization code flow (code) is"),
         )),
     }
 }
@@ -135,9 +121,7 @@ fn check_response_type(p: &Params) -> Result<(), OAuthError> {
 fn check_unsupported(p: &Params) -> Result<(), OAuthError> {
     for name in ["request", "request_uri"] {
         if p.single(name)?.is_some() {
-            return Err(OAuthError::invalid_request(format!(
-                "the {name} parameter is not supported"
-            )));
+            return Err(OAuthError::invalid_request(format!("the {name} parameter is not supported")));
         }
     }
     match p.single("response_mode")? {
@@ -158,9 +142,7 @@ fn check_prompt(p: &Params) -> Result<Prompt, OAuthError> {
                 "consent" => prompt.consent = true,
                 "select_account" => prompt.select_account = true,
                 other => {
-                    return Err(OAuthError::invalid_request(format!(
-                        "prompt {other:?} is not supported"
-                    )));
+                    return Err(OAuthError::invalid_request(format!("prompt {other:?} is not supported")));
                 }
             }
         }
@@ -181,17 +163,12 @@ fn check_max_age(p: &Params) -> Result<Option<i64>, OAuthError> {
             .ok()
             .filter(|n| *n >= 0)
             .map(Some)
-            .ok_or_else(|| {
-                OAuthError::invalid_request("max_age must be a non-negative number of seconds")
-            }),
+            .ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative number of seconds")),
     }
 }
 
 /// RFC 8707: every `resource` is an absolute URI naming one of the app's resource servers.
-pub fn check_resources(
-    values: &[&str],
-    servers: &[ResourceServer],
-) -> Result<Vec<String>, OAuthError> {
+pub fn check_resources(values: &[&str], servers: &[ResourceServer]) -> Result<Vec<String>, OAuthError> {
     let mut out: Vec<String> = Vec::new();
     for v in values {
         let absolute = url::Url::parse(v).is_ok() && !v.contains('#');
@@ -222,12 +199,7 @@ pub fn check_resources(
 /// The scopes asked for: each one an active scope of the app or an OpenID Connect scope.
 /// Without a `scope` parameter, the scopes the requested resource servers accept (or, with
 /// none, all of the app's active scopes) are asked for.
-pub fn check_scope(
-    p: &Params,
-    app: &App,
-    resources: &[String],
-    servers: &[ResourceServer],
-) -> Result<Vec<String>, OAuthError> {
+pub fn check_scope(p: &Params, app: &App, resources: &[String], servers: &[ResourceServer]) -> Result<Vec<String>, OAuthError> {
     let requested = match p.single("scope")? {
         Some(s) => scope::split(s),
         None => {
@@ -241,23 +213,17 @@ pub fn check_scope(
             } else {
                 from_servers
             };
-            base.into_iter()
-                .filter(|s| app.scope(s).is_some_and(|d| !d.archived))
-                .collect()
+            base.into_iter().filter(|s| app.scope(s).is_some_and(|d| !d.archived)).collect()
         }
     };
     let mut out: Vec<String> = Vec::new();
     for s in requested {
         if !scope::is_scope_token(&s) {
-            return Err(OAuthError::invalid_scope(format!(
-                "{s:?} is not a valid scope"
-            )));
+            return Err(OAuthError::invalid_scope(format!("{s:?} is not a valid scope")));
         }
         let known = is_oidc_scope(&s) || app.scope(&s).is_some_and(|d| !d.archived);
         if !known {
-            return Err(OAuthError::invalid_scope(format!(
-                "{s:?} is not a scope of this application"
-            )));
+            return Err(OAuthError::invalid_scope(format!("{s:?} is not a scope of this application")));
         }
         if !out.contains(&s) {
             out.push(s);
@@ -277,29 +243,20 @@ pub fn check_request(
 ) -> Result<AuthorizationRequest, OAuthError> {
     check_unsupported(p)?;
     check_response_type(p)?;
-    if !client
-        .config
-        .grant_types
-        .contains(&GrantType::AuthorizationCode)
-    {
+    if !client.config.grant_types.contains(&GrantType::AuthorizationCode) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization code grant",
         ));
     }
-    let code_challenge = pkce::check_challenge(
-        p.single("code_challenge")?,
-        p.single("code_challenge_method")?,
-    )?;
+    let code_challenge = pkce::check_challenge(p.single("code_challenge")?, p.single("code_challenge_method")?)?;
     let resources = check_resources(&p.all("resource"), servers)?;
     let scopes = check_scope(p, app, &resources, servers)?;
     let prompt = check_prompt(p)?;
     let max_age = check_max_age(p)?;
     let limit = |name: &str, v: Option<&str>, max: usize| -> Result<Option<String>, OAuthError> {
         match v {
-            Some(v) if v.len() > max => Err(OAuthError::invalid_request(format!(
-                "{name} is longer than {max} characters"
-            ))),
+            Some(v) if v.len() > max => Err(OAuthError::invalid_request(format!("{name} is longer than {max} characters"))),
             other => Ok(other.map(str::to_owned)),
         }
     };
@@ -400,6 +357,7 @@ mod tests {
             aliases: vec!["mcp".into()],
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             require_binding: false,
+            credential_id: None,
             created_at: Timestamp::from_millis(0),
             updated_at: Timestamp::from_millis(0),
         }
@@ -408,9 +366,7 @@ mod tests {
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     fn base() -> String {
-        format!(
-            "response_type=code&client_id=lkc_test&code_challenge={CHALLENGE}&code_challenge_method=S256&scope=read"
-        )
+        format!("response_type=code&client_id=lkc_test&code_challenge={CHALLENGE}&code_challenge_method=S256&scope=read")
     }
 
     #[test]
@@ -425,10 +381,7 @@ mod tests {
         let mut inactive = c.clone();
         inactive.is_active = false;
         assert!(check_client(&a, Some(&inactive), Some("lkc_test")).is_err());
-        assert!(
-            check_redirect_uri(&c, None).is_err(),
-            "two registered: must name one"
-        );
+        assert!(check_redirect_uri(&c, None).is_err(), "two registered: must name one");
         assert!(check_redirect_uri(&c, Some("https://evil.example/cb")).is_err());
         assert_eq!(
             check_redirect_uri(&c, Some("http://127.0.0.1:5555/cb")).unwrap(),
@@ -465,66 +418,39 @@ mod tests {
                 base().replace("response_type=code", "response_type=token"),
                 ErrorCode::UnsupportedResponseType,
             ),
-            (
-                base().replace("response_type=code&", ""),
-                ErrorCode::InvalidRequest,
-            ),
+            (base().replace("response_type=code&", ""), ErrorCode::InvalidRequest),
             (
                 base().replace(&format!("code_challenge={CHALLENGE}&"), ""),
                 ErrorCode::InvalidRequest,
             ),
             (base().replace("S256", "plain"), ErrorCode::InvalidRequest),
-            (
-                base().replace("&code_challenge_method=S256", ""),
-                ErrorCode::InvalidRequest,
-            ),
-            (
-                base().replace("scope=read", "scope=admin"),
-                ErrorCode::InvalidScope,
-            ),
-            (
-                base().replace("scope=read", "scope=old"),
-                ErrorCode::InvalidScope,
-            ),
-            (
-                format!("{}&resource=https://other.example/api", base()),
-                ErrorCode::InvalidTarget,
-            ),
+            (base().replace("&code_challenge_method=S256", ""), ErrorCode::InvalidRequest),
+            (base().replace("scope=read", "scope=admin"), ErrorCode::InvalidScope),
+            (base().replace("scope=read", "scope=old"), ErrorCode::InvalidScope),
+            (format!("{}&resource=https://other.example/api", base()), ErrorCode::InvalidTarget),
             (format!("{}&resource=mcp", base()), ErrorCode::InvalidTarget),
-            (
-                format!("{}&prompt=none%20login", base()),
-                ErrorCode::InvalidRequest,
-            ),
-            (
-                format!("{}&prompt=dance", base()),
-                ErrorCode::InvalidRequest,
-            ),
+            (format!("{}&prompt=none%20login", base()), ErrorCode::InvalidRequest),
+            (format!("{}&prompt=dance", base()), ErrorCode::InvalidRequest),
             (format!("{}&max_age=-1", base()), ErrorCode::InvalidRequest),
-            (
-                format!("{}&response_mode=fragment", base()),
-                ErrorCode::InvalidRequest,
-            ),
+            (format!("{}&response_mode=fragment", base()), ErrorCode::InvalidRequest),
             (format!("{}&request=eyJ", base()), ErrorCode::InvalidRequest),
-            (
-                format!("{}&state=a&state=b", base()),
-                ErrorCode::InvalidRequest,
-            ),
+            (format!("{}&state=a&state=b", base()), ErrorCode::InvalidRequest),
         ];
         for (q, code) in cases {
             assert_eq!(run(&q).unwrap_err().code, code, "{q}");
         }
 
-        let r = run(&format!("{}&resource=https://api.acme.test/mcp&scope=openid&prompt=login%20consent&max_age=0&nonce=n", base().replace("&scope=read", ""))).unwrap();
+        let r = run(&format!(
+            "{}&resource=https://api.acme.test/mcp&scope=openid&prompt=login%20consent&max_age=0&nonce=n",
+            base().replace("&scope=read", "")
+        ))
+        .unwrap();
         assert_eq!(r.resources, ["https://api.acme.test/mcp"]);
         assert_eq!(r.scopes, ["openid"]);
         assert!(r.prompt.login && r.prompt.consent && !r.prompt.none);
         assert_eq!(r.max_age, Some(0));
         // No scope parameter: what the named resource server accepts.
-        let r = run(&format!(
-            "{}&resource=https://api.acme.test/mcp",
-            base().replace("&scope=read", "")
-        ))
-        .unwrap();
+        let r = run(&format!("{}&resource=https://api.acme.test/mcp", base().replace("&scope=read", ""))).unwrap();
         assert_eq!(r.scopes, ["write"]);
         // No scope and no resource: every active scope of the app.
         let r = run(&base().replace("&scope=read", "")).unwrap();
@@ -536,11 +462,7 @@ mod tests {
         assert_eq!(
             redirect_url(
                 "https://a.example/cb?x=1",
-                &[
-                    ("code", "c"),
-                    ("state", "a b&c"),
-                    ("iss", "https://i.example")
-                ]
+                &[("code", "c"), ("state", "a b&c"), ("iss", "https://i.example")]
             ),
             "https://a.example/cb?x=1&code=c&state=a+b%26c&iss=https%3A%2F%2Fi.example"
         );

@@ -58,9 +58,7 @@ impl AuthMethod {
     pub fn uses_secret(self) -> bool {
         matches!(
             self,
-            AuthMethod::ClientSecretBasic
-                | AuthMethod::ClientSecretPost
-                | AuthMethod::ClientSecretJwt
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
         )
     }
 
@@ -73,9 +71,7 @@ impl AuthMethod {
     fn signing_algs(self) -> &'static [&'static str] {
         match self {
             AuthMethod::ClientSecretJwt => &["HS256", "HS384", "HS512"],
-            AuthMethod::PrivateKeyJwt => &[
-                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-            ],
+            AuthMethod::PrivateKeyJwt => &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"],
             _ => &[],
         }
     }
@@ -274,10 +270,7 @@ impl ClientInput {
             errors.add("grant_types", "is required");
         }
         if self.redirect_uris.is_none() {
-            errors.add(
-                "redirect_uris",
-                "is required: register at least one redirect URI",
-            );
+            errors.add("redirect_uris", "is required: register at least one redirect URI");
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -340,34 +333,12 @@ impl ClientInput {
         {
             c.post_logout_redirect_uris = v;
         }
-        set_text(
-            &mut c.client_name,
-            &self.client_name,
-            "client_name",
-            200,
-            &mut errors,
-        );
-        set_url(
-            &mut c.client_uri,
-            &self.client_uri,
-            "client_uri",
-            &mut errors,
-        );
+        set_text(&mut c.client_name, &self.client_name, "client_name", 200, &mut errors);
+        set_url(&mut c.client_uri, &self.client_uri, "client_uri", &mut errors);
         set_url(&mut c.logo_uri, &self.logo_uri, "logo_uri", &mut errors);
         set_url(&mut c.tos_uri, &self.tos_uri, "tos_uri", &mut errors);
-        set_url(
-            &mut c.policy_uri,
-            &self.policy_uri,
-            "policy_uri",
-            &mut errors,
-        );
-        set_text(
-            &mut c.software_id,
-            &self.software_id,
-            "software_id",
-            200,
-            &mut errors,
-        );
+        set_url(&mut c.policy_uri, &self.policy_uri, "policy_uri", &mut errors);
+        set_text(&mut c.software_id, &self.software_id, "software_id", 200, &mut errors);
         set_text(
             &mut c.software_version,
             &self.software_version,
@@ -381,8 +352,7 @@ impl ClientInput {
             } else {
                 let mut out = Vec::new();
                 for (i, v) in contacts.iter().enumerate() {
-                    if let Some(v) = errors.check(validate::text(&format!("contacts[{i}]"), v, 254))
-                    {
+                    if let Some(v) = errors.check(validate::text(&format!("contacts[{i}]"), v, 254)) {
                         out.push(v);
                     }
                 }
@@ -415,10 +385,7 @@ impl ClientInput {
             match v.as_str() {
                 "opaque" => c.access_token_format = AccessTokenFormat::Opaque,
                 "jwt" => c.access_token_format = AccessTokenFormat::Jwt,
-                _ => errors.add(
-                    "access_token_format",
-                    format!("{v:?} is not supported: use opaque or jwt"),
-                ),
+                _ => errors.add("access_token_format", format!("{v:?} is not supported: use opaque or jwt")),
             }
         }
         if let Some(v) = self.access_token_ttl_seconds {
@@ -427,9 +394,7 @@ impl ClientInput {
             } else {
                 errors.add(
                     "access_token_ttl_seconds",
-                    format!(
-                        "must be between {MIN_ACCESS_TOKEN_TTL} and {MAX_ACCESS_TOKEN_TTL} seconds"
-                    ),
+                    format!("must be between {MIN_ACCESS_TOKEN_TTL} and {MAX_ACCESS_TOKEN_TTL} seconds"),
                 );
             }
         }
@@ -453,13 +418,7 @@ impl ClientInput {
     }
 }
 
-fn set_text(
-    target: &mut Option<String>,
-    input: &Option<Option<String>>,
-    field: &str,
-    max: usize,
-    errors: &mut ValidationErrors,
-) {
+fn set_text(target: &mut Option<String>, input: &Option<Option<String>>, field: &str, max: usize, errors: &mut ValidationErrors) {
     if let Some(v) = input
         && let Some(v) = errors.check(validate::optional_text(field, v.as_deref(), max))
     {
@@ -467,12 +426,7 @@ fn set_text(
     }
 }
 
-fn set_url(
-    target: &mut Option<String>,
-    input: &Option<Option<String>>,
-    field: &str,
-    errors: &mut ValidationErrors,
-) {
+fn set_url(target: &mut Option<String>, input: &Option<Option<String>>, field: &str, errors: &mut ValidationErrors) {
     match input {
         None => {}
         Some(None) => *target = None,
@@ -485,12 +439,7 @@ fn set_url(
     }
 }
 
-fn uri_list(
-    field: &str,
-    list: &[String],
-    required: bool,
-    errors: &mut ValidationErrors,
-) -> Option<Vec<String>> {
+fn uri_list(field: &str, list: &[String], required: bool, errors: &mut ValidationErrors) -> Option<Vec<String>> {
     if required && list.is_empty() {
         errors.add(field, "register at least one redirect URI");
         return None;
@@ -502,10 +451,8 @@ fn uri_list(
     let mut out: Vec<String> = Vec::new();
     let before = errors.0.len();
     for (i, raw) in list.iter().enumerate() {
-        if let Some(v) = errors.check(redirect_uri::validate_registration(
-            &format!("{field}[{i}]"),
-            raw,
-        )) && !out.contains(&v)
+        if let Some(v) = errors.check(redirect_uri::validate_registration(&format!("{field}[{i}]"), raw))
+            && !out.contains(&v)
         {
             out.push(v);
         }
@@ -529,17 +476,13 @@ pub fn parse_grant_types(list: &[String]) -> Result<Vec<GrantType>, ValidationEr
             "implicit" | "password" => {
                 return Err(ValidationError::new(
                     "grant_types",
-                    format!(
-                        "{g} is not supported: it is removed in OAuth 2.1 and forbidden by RFC 9700"
-                    ),
+                    format!("{g} is not supported: it is removed in OAuth 2.1 and forbidden by RFC 9700"),
                 ));
             }
             other => {
                 return Err(ValidationError::new(
                     "grant_types",
-                    format!(
-                        "{other:?} is not supported: use authorization_code and optionally refresh_token"
-                    ),
+                    format!("{other:?} is not supported: use authorization_code and optionally refresh_token"),
                 ));
             }
         };
@@ -548,10 +491,7 @@ pub fn parse_grant_types(list: &[String]) -> Result<Vec<GrantType>, ValidationEr
         }
     }
     if !out.contains(&GrantType::AuthorizationCode) {
-        return Err(ValidationError::new(
-            "grant_types",
-            "must include authorization_code",
-        ));
+        return Err(ValidationError::new("grant_types", "must include authorization_code"));
     }
     Ok(out)
 }
@@ -575,7 +515,10 @@ fn check_key_material(c: &ClientConfig, errors: &mut ValidationErrors) {
             1 => {}
             _ => errors.add(
                 present[1],
-                format!("give exactly one of jwks_uri, jwks or public_key_pem, not {}", present.join(" and ")),
+                format!(
+                    "give exactly one of jwks_uri, jwks or public_key_pem, not {}",
+                    present.join(" and ")
+                ),
             ),
         }
         if let Some(u) = &c.jwks_uri
@@ -595,10 +538,7 @@ fn check_key_material(c: &ClientConfig, errors: &mut ValidationErrors) {
         }
     } else {
         for name in present {
-            errors.add(
-                name,
-                format!("key material is only used by private_key_jwt, not {method}"),
-            );
+            errors.add(name, format!("key material is only used by private_key_jwt, not {method}"));
         }
     }
     if let Some(alg) = &c.token_endpoint_auth_signing_alg {
@@ -611,10 +551,7 @@ fn check_key_material(c: &ClientConfig, errors: &mut ValidationErrors) {
         } else if !allowed.contains(&alg.as_str()) {
             errors.add(
                 "token_endpoint_auth_signing_alg",
-                format!(
-                    "{alg:?} is not allowed for {method}: use one of {}",
-                    allowed.join(", ")
-                ),
+                format!("{alg:?} is not allowed for {method}: use one of {}", allowed.join(", ")),
             );
         }
     }
@@ -622,18 +559,8 @@ fn check_key_material(c: &ClientConfig, errors: &mut ValidationErrors) {
 
 fn check_jwks_uri(u: &str) -> Result<(), ValidationError> {
     match url::Url::parse(u) {
-        Ok(url)
-            if url.scheme() == "https"
-                && url.host().is_some()
-                && url.fragment().is_none()
-                && u.len() <= 2048 =>
-        {
-            Ok(())
-        }
-        _ => Err(ValidationError::new(
-            "jwks_uri",
-            "must be an absolute https URL without a fragment",
-        )),
+        Ok(url) if url.scheme() == "https" && url.host().is_some() && url.fragment().is_none() && u.len() <= 2048 => Ok(()),
+        _ => Err(ValidationError::new("jwks_uri", "must be an absolute https URL without a fragment")),
     }
 }
 
@@ -653,15 +580,10 @@ fn check_jwks(j: &Value) -> Result<(), ValidationError> {
     }
     for (i, k) in keys.iter().enumerate() {
         let Some(obj) = k.as_object() else {
-            return Err(ValidationError::new(
-                format!("jwks.keys[{i}]"),
-                "must be a JSON object",
-            ));
+            return Err(ValidationError::new(format!("jwks.keys[{i}]"), "must be a JSON object"));
         };
         match obj.get("kty").and_then(Value::as_str) {
-            Some("RSA")
-                if obj.get("n").and_then(Value::as_str).is_some()
-                    && obj.get("e").and_then(Value::as_str).is_some() => {}
+            Some("RSA") if obj.get("n").and_then(Value::as_str).is_some() && obj.get("e").and_then(Value::as_str).is_some() => {}
             Some("EC")
                 if obj.get("crv").and_then(Value::as_str).is_some()
                     && obj.get("x").and_then(Value::as_str).is_some()
@@ -685,9 +607,7 @@ fn check_jwks(j: &Value) -> Result<(), ValidationError> {
 
 /// A PEM "PUBLIC KEY" (SubjectPublicKeyInfo) holding an RSA (2048+ bits) or P-256/P-384 key.
 pub fn check_public_key_pem(pem: &str) -> Result<(), ValidationError> {
-    use aws_lc_rs::signature::{
-        ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
-    };
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
     let err = |m: &str| Err(ValidationError::new("public_key_pem", m.to_owned()));
     let Some(der) = pem_decode(pem, "PUBLIC KEY") else {
         return err("must be a PEM block \"-----BEGIN PUBLIC KEY-----\" (SubjectPublicKeyInfo)");
@@ -712,9 +632,7 @@ pub fn pem_decode(pem: &str, label: &str) -> Option<Vec<u8>> {
     if compact.len() > 16 * 1024 {
         return None;
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .ok()
+    base64::engine::general_purpose::STANDARD.decode(compact).ok()
 }
 
 /// A client as stored.
@@ -799,9 +717,7 @@ mod tests {
     use serde_json::json;
 
     fn create(v: Value) -> Result<ClientConfig, ValidationErrors> {
-        serde_json::from_value::<ClientInput>(v)
-            .unwrap()
-            .into_new_config()
+        serde_json::from_value::<ClientInput>(v).unwrap().into_new_config()
     }
 
     fn rsa_pem() -> String {
@@ -843,11 +759,7 @@ mod tests {
                 json!({"client_auth_method": "none", "grant_types": ["authorization_code"]}),
                 Some("redirect_uris"),
             ),
-            (
-                "empty redirect uris",
-                with(json!({"redirect_uris": []})),
-                Some("redirect_uris"),
-            ),
+            ("empty redirect uris", with(json!({"redirect_uris": []})), Some("redirect_uris")),
             (
                 "fragment",
                 with(json!({"redirect_uris": ["https://a.example/cb#x"]})),
@@ -863,16 +775,8 @@ mod tests {
                 with(json!({"grant_types": ["authorization_code", "client_credentials"]})),
                 Some("grant_types"),
             ),
-            (
-                "implicit",
-                with(json!({"grant_types": ["implicit"]})),
-                Some("grant_types"),
-            ),
-            (
-                "no auth code",
-                with(json!({"grant_types": ["refresh_token"]})),
-                Some("grant_types"),
-            ),
+            ("implicit", with(json!({"grant_types": ["implicit"]})), Some("grant_types")),
+            ("no auth code", with(json!({"grant_types": ["refresh_token"]})), Some("grant_types")),
             (
                 "unknown method",
                 with(json!({"client_auth_method": "tls_client_auth"})),
@@ -888,21 +792,13 @@ mod tests {
                 with(json!({"access_token_ttl_seconds": 86401})),
                 Some("access_token_ttl_seconds"),
             ),
-            (
-                "ttl edges",
-                with(json!({"access_token_ttl_seconds": 60})),
-                None,
-            ),
+            ("ttl edges", with(json!({"access_token_ttl_seconds": 60})), None),
             (
                 "format",
                 with(json!({"access_token_format": "paseto"})),
                 Some("access_token_format"),
             ),
-            (
-                "jwt format",
-                with(json!({"access_token_format": "jwt"})),
-                None,
-            ),
+            ("jwt format", with(json!({"access_token_format": "jwt"})), None),
             (
                 "pkjwt without keys",
                 with(json!({"client_auth_method": "private_key_jwt"})),
@@ -910,23 +806,17 @@ mod tests {
             ),
             (
                 "pkjwt with http jwks_uri",
-                with(
-                    json!({"client_auth_method": "private_key_jwt", "jwks_uri": "http://a.example/jwks"}),
-                ),
+                with(json!({"client_auth_method": "private_key_jwt", "jwks_uri": "http://a.example/jwks"})),
                 Some("jwks_uri"),
             ),
             (
                 "pkjwt with https jwks_uri",
-                with(
-                    json!({"client_auth_method": "private_key_jwt", "jwks_uri": "https://a.example/jwks"}),
-                ),
+                with(json!({"client_auth_method": "private_key_jwt", "jwks_uri": "https://a.example/jwks"})),
                 None,
             ),
             (
                 "pkjwt with two sources",
-                with(
-                    json!({"client_auth_method": "private_key_jwt", "jwks_uri": "https://a.example/jwks", "public_key_pem": rsa_pem()}),
-                ),
+                with(json!({"client_auth_method": "private_key_jwt", "jwks_uri": "https://a.example/jwks", "public_key_pem": rsa_pem()})),
                 Some("public_key_pem"),
             ),
             (
@@ -943,9 +833,7 @@ mod tests {
             ),
             (
                 "pkjwt with jwks",
-                with(
-                    json!({"client_auth_method": "private_key_jwt", "jwks": {"keys": [{"kty": "RSA", "n": "abc", "e": "AQAB"}]}}),
-                ),
+                with(json!({"client_auth_method": "private_key_jwt", "jwks": {"keys": [{"kty": "RSA", "n": "abc", "e": "AQAB"}]}})),
                 None,
             ),
             (
@@ -962,35 +850,23 @@ mod tests {
             ),
             (
                 "secret method with jwks_uri",
-                with(
-                    json!({"client_auth_method": "client_secret_basic", "jwks_uri": "https://a.example/jwks"}),
-                ),
+                with(json!({"client_auth_method": "client_secret_basic", "jwks_uri": "https://a.example/jwks"})),
                 Some("jwks_uri"),
             ),
-            (
-                "none with pem",
-                with(json!({"public_key_pem": rsa_pem()})),
-                Some("public_key_pem"),
-            ),
+            ("none with pem", with(json!({"public_key_pem": rsa_pem()})), Some("public_key_pem")),
             (
                 "alg for basic",
-                with(
-                    json!({"client_auth_method": "client_secret_basic", "token_endpoint_auth_signing_alg": "HS256"}),
-                ),
+                with(json!({"client_auth_method": "client_secret_basic", "token_endpoint_auth_signing_alg": "HS256"})),
                 Some("token_endpoint_auth_signing_alg"),
             ),
             (
                 "rsa alg for secret jwt",
-                with(
-                    json!({"client_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "RS256"}),
-                ),
+                with(json!({"client_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "RS256"})),
                 Some("token_endpoint_auth_signing_alg"),
             ),
             (
                 "hs alg for secret jwt",
-                with(
-                    json!({"client_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "HS256"}),
-                ),
+                with(json!({"client_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "HS256"})),
                 None,
             ),
             (
@@ -1005,11 +881,7 @@ mod tests {
                 with(json!({"id_token_signing_alg": "HS256"})),
                 Some("id_token_signing_alg"),
             ),
-            (
-                "bad logo uri",
-                with(json!({"logo_uri": "javascript:alert(1)"})),
-                Some("logo_uri"),
-            ),
+            ("bad logo uri", with(json!({"logo_uri": "javascript:alert(1)"})), Some("logo_uri")),
             (
                 "bad post logout",
                 with(json!({"post_logout_redirect_uris": ["http://evil.example/"]})),
@@ -1027,10 +899,7 @@ mod tests {
                 None => assert!(r.is_ok(), "{name}: {r:?}"),
                 Some(f) => {
                     let e = r.expect_err(name);
-                    assert!(
-                        e.0.iter().any(|x| x.field == f),
-                        "{name}: expected error on {f}, got {e}"
-                    );
+                    assert!(e.0.iter().any(|x| x.field == f), "{name}: expected error on {f}, got {e}");
                 }
             }
         }
@@ -1058,12 +927,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.0[0].field, "jwks_uri");
         // ...and allowed when the key material is cleared in the same change.
-        let changed = serde_json::from_value::<ClientInput>(
-            json!({"client_auth_method": "client_secret_post", "jwks_uri": null}),
-        )
-        .unwrap()
-        .apply_to(&c)
-        .unwrap();
+        let changed = serde_json::from_value::<ClientInput>(json!({"client_auth_method": "client_secret_post", "jwks_uri": null}))
+            .unwrap()
+            .apply_to(&c)
+            .unwrap();
         assert_eq!(changed.auth_method(), AuthMethod::ClientSecretPost);
         assert_eq!(changed.jwks_uri, None);
         assert_eq!(changed.redirect_uris, c.redirect_uris);
@@ -1122,9 +989,7 @@ pub fn secret_transition(old: AuthMethod, new: AuthMethod) -> SecretTransition {
     match (old.uses_secret(), new.uses_secret()) {
         (_, false) if old.uses_secret() => SecretTransition::Drop,
         (false, true) => SecretTransition::Issue,
-        (true, true) if new.needs_recoverable_secret() && !old.needs_recoverable_secret() => {
-            SecretTransition::Issue
-        }
+        (true, true) if new.needs_recoverable_secret() && !old.needs_recoverable_secret() => SecretTransition::Issue,
         _ => SecretTransition::Keep,
     }
 }

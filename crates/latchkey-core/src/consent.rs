@@ -52,32 +52,20 @@ fn holds(list: &[String], p: &Option<String>) -> bool {
 }
 
 /// Whether `scope` may be granted (or, at verification time, still holds) on `resource`.
-pub fn scope_holds_on(
-    scope: &ScopeDefinition,
-    resource: GrantedResource,
-    user_id: Id,
-    m: &Memberships,
-) -> bool {
+pub fn scope_holds_on(scope: &ScopeDefinition, resource: GrantedResource, user_id: Id, m: &Memberships) -> bool {
     match (scope.category, resource) {
         (ScopeCategory::Unset | ScopeCategory::Personal, GrantedResource::User(u)) => u == user_id,
-        (ScopeCategory::Unset | ScopeCategory::Personal, GrantedResource::Organization(o)) => {
-            m.org(o).is_some()
+        (ScopeCategory::Unset | ScopeCategory::Personal, GrantedResource::Organization(o)) => m.org(o).is_some(),
+        (ScopeCategory::Unset | ScopeCategory::Personal, GrantedResource::Workspace(w)) => m.workspace(w).is_some(),
+        (ScopeCategory::Organization, GrantedResource::Organization(o)) => {
+            m.org(o).is_some_and(|om| holds(&om.permissions, &scope.organization_permission))
         }
-        (ScopeCategory::Unset | ScopeCategory::Personal, GrantedResource::Workspace(w)) => {
-            m.workspace(w).is_some()
-        }
-        (ScopeCategory::Organization, GrantedResource::Organization(o)) => m
-            .org(o)
-            .is_some_and(|om| holds(&om.permissions, &scope.organization_permission)),
-        (ScopeCategory::Workspace, GrantedResource::Workspace(w)) => {
-            m.workspace(w).is_some_and(|wm| {
-                holds(&wm.permissions, &scope.workspace_permission)
-                    && (scope.organization_permission.is_none()
-                        || m.org(wm.organization_id).is_some_and(|om| {
-                            holds(&om.permissions, &scope.organization_permission)
-                        }))
-            })
-        }
+        (ScopeCategory::Workspace, GrantedResource::Workspace(w)) => m.workspace(w).is_some_and(|wm| {
+            holds(&wm.permissions, &scope.workspace_permission)
+                && (scope.organization_permission.is_none()
+                    || m.org(wm.organization_id)
+                        .is_some_and(|om| holds(&om.permissions, &scope.organization_permission)))
+        }),
         _ => false,
     }
 }
@@ -91,26 +79,15 @@ pub struct ResourceChoice {
 }
 
 /// The resources on which every one of `scopes` can be granted, personal first.
-pub fn resource_choices(
-    scopes: &[&ScopeDefinition],
-    user_id: Id,
-    m: &Memberships,
-) -> Vec<ResourceChoice> {
-    let mut candidates = vec![(
-        GrantedResource::User(user_id),
-        "Personal account".to_owned(),
-    )];
-    candidates.extend(m.organizations.iter().map(|o| {
-        (
-            GrantedResource::Organization(o.organization_id),
-            o.name.clone(),
-        )
-    }));
+pub fn resource_choices(scopes: &[&ScopeDefinition], user_id: Id, m: &Memberships) -> Vec<ResourceChoice> {
+    let mut candidates = vec![(GrantedResource::User(user_id), "Personal account".to_owned())];
+    candidates.extend(
+        m.organizations
+            .iter()
+            .map(|o| (GrantedResource::Organization(o.organization_id), o.name.clone())),
+    );
     candidates.extend(m.workspaces.iter().map(|w| {
-        let org = m
-            .org(w.organization_id)
-            .map(|o| o.name.as_str())
-            .unwrap_or("");
+        let org = m.org(w.organization_id).map(|o| o.name.as_str()).unwrap_or("");
         (
             GrantedResource::Workspace(w.workspace_id),
             if org.is_empty() {
@@ -207,25 +184,12 @@ mod tests {
         let m = memberships();
         let personal = def("profile:read", ScopeCategory::Personal, None, None);
         let unset = ScopeDefinition::bare("misc");
-        let org_read = def(
-            "org:read",
-            ScopeCategory::Organization,
-            Some("org:read"),
-            None,
-        );
+        let org_read = def("org:read", ScopeCategory::Organization, Some("org:read"), None);
         let org_any = def("org:list", ScopeCategory::Organization, None, None);
-        let ws_write = def(
-            "ws:write",
-            ScopeCategory::Workspace,
-            Some("org:read"),
-            Some("ws:write"),
-        );
+        let ws_write = def("ws:write", ScopeCategory::Workspace, Some("org:read"), Some("ws:write"));
         let ws_admin = def("ws:admin", ScopeCategory::Workspace, None, Some("ws:admin"));
         let kinds = |scopes: &[&ScopeDefinition]| -> Vec<String> {
-            resource_choices(scopes, me, &m)
-                .iter()
-                .map(|c| c.resource.to_string())
-                .collect()
+            resource_choices(scopes, me, &m).iter().map(|c| c.resource.to_string()).collect()
         };
         assert_eq!(
             kinds(&[&personal, &unset]),
@@ -236,54 +200,28 @@ mod tests {
                 "urn:latchkey:workspace:20"
             ]
         );
-        assert_eq!(
-            kinds(&[&org_read]),
-            ["urn:latchkey:organization:10"],
-            "Beta lacks org:read"
-        );
+        assert_eq!(kinds(&[&org_read]), ["urn:latchkey:organization:10"], "Beta lacks org:read");
         assert_eq!(
             kinds(&[&org_any, &personal]),
-            [
-                "urn:latchkey:organization:10",
-                "urn:latchkey:organization:11"
-            ]
+            ["urn:latchkey:organization:10", "urn:latchkey:organization:11"]
         );
         assert_eq!(kinds(&[&ws_write]), ["urn:latchkey:workspace:20"]);
         assert!(kinds(&[&ws_admin]).is_empty());
-        assert!(
-            kinds(&[&org_any, &ws_write]).is_empty(),
-            "no single resource takes both"
-        );
-        assert_eq!(
-            resource_choices(&[&ws_write], me, &m)[0].label,
-            "Acme / Research"
-        );
+        assert!(kinds(&[&org_any, &ws_write]).is_empty(), "no single resource takes both");
+        assert_eq!(resource_choices(&[&ws_write], me, &m)[0].label, "Acme / Research");
     }
 
     #[test]
     fn effective_permissions_need_current_membership() {
         let me = Id::from_i64(1);
         let defs = vec![
-            def(
-                "ws:write",
-                ScopeCategory::Workspace,
-                Some("org:read"),
-                Some("ws:write"),
-            ),
-            def(
-                "org:read",
-                ScopeCategory::Organization,
-                Some("org:read"),
-                None,
-            ),
+            def("ws:write", ScopeCategory::Workspace, Some("org:read"), Some("ws:write")),
+            def("org:read", ScopeCategory::Organization, Some("org:read"), None),
         ];
         let scopes = vec!["ws:write".to_owned()];
         let m = memberships();
         let ws = GrantedResource::Workspace(Id::from_i64(20));
-        assert_eq!(
-            effective_permissions(&scopes, &defs, ws, me, &m),
-            ["ws:write", "org:read"]
-        );
+        assert_eq!(effective_permissions(&scopes, &defs, ws, me, &m), ["ws:write", "org:read"]);
         let mut lost = m.clone();
         lost.workspaces[0].permissions.clear();
         assert_eq!(
@@ -292,9 +230,6 @@ mod tests {
             "scope stays, mapped permission goes"
         );
         let org = GrantedResource::Organization(Id::from_i64(10));
-        assert_eq!(
-            effective_permissions(&["org:read".into()], &defs, org, me, &m),
-            ["org:read"]
-        );
+        assert_eq!(effective_permissions(&["org:read".into()], &defs, org, me, &m), ["org:read"]);
     }
 }

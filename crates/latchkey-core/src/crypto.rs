@@ -55,9 +55,7 @@ impl std::fmt::Debug for MasterKey {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "the master key must be 32 bytes encoded as base64url (43 characters) or hex (64 characters)"
-)]
+#[error("the master key must be 32 bytes encoded as base64url (43 characters) or hex (64 characters)")]
 pub struct BadMasterKey;
 
 impl MasterKey {
@@ -202,11 +200,7 @@ mod tests {
         let h = a.hash("s3cret");
         assert!(a.verify("s3cret", &h));
         assert!(!a.verify("s3cret!", &h));
-        assert_ne!(
-            h,
-            b.hash("s3cret"),
-            "a different pepper gives a different hash"
-        );
+        assert_ne!(h, b.hash("s3cret"), "a different pepper gives a different hash");
         assert!(!h.contains("s3cret"));
     }
 
@@ -217,12 +211,7 @@ mod tests {
         let sealed = s.seal(b"private half", "signing_key:1");
         assert_eq!(s.open(&sealed, "signing_key:1").unwrap(), b"private half");
         assert_eq!(s.open(&sealed, "signing_key:2"), Err(OpenError));
-        assert_eq!(
-            MasterKey::generate()
-                .sealer()
-                .open(&sealed, "signing_key:1"),
-            Err(OpenError)
-        );
+        assert_eq!(MasterKey::generate().sealer().open(&sealed, "signing_key:1"), Err(OpenError));
         assert_eq!(s.open("garbage", "signing_key:1"), Err(OpenError));
         assert_ne!(s.seal(b"x", "a"), s.seal(b"x", "a"), "nonces are random");
     }

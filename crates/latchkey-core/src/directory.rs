@@ -86,21 +86,14 @@ pub struct UserChange {
 pub fn validate_email(raw: &str) -> Result<String, ValidationError> {
     let e = raw.trim().to_lowercase();
     let ok = e.len() <= 254
-        && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
+        && e.split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
         && e.matches('@').count() == 1
         && !e.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(e)
     } else {
-        Err(ValidationError::new(
-            "email",
-            format!("{raw:?} is not an email address"),
-        ))
+        Err(ValidationError::new("email", format!("{raw:?} is not an email address")))
     }
 }
 
@@ -115,28 +108,15 @@ impl UserInput {
                 None
             }
         };
-        let mut opt = |field: &str,
-                       input: &Option<Option<String>>,
-                       cur: Option<&Option<String>>|
-         -> Option<String> {
+        let mut opt = |field: &str, input: &Option<Option<String>>, cur: Option<&Option<String>>| -> Option<String> {
             match input {
-                Some(v) => errors
-                    .check(validate::optional_text(field, v.as_deref(), 200))
-                    .flatten(),
+                Some(v) => errors.check(validate::optional_text(field, v.as_deref(), 200)).flatten(),
                 None => cur.cloned().flatten(),
             }
         };
         let name = opt("name", &self.name, current.map(|c| &c.name));
-        let given_name = opt(
-            "given_name",
-            &self.given_name,
-            current.map(|c| &c.given_name),
-        );
-        let family_name = opt(
-            "family_name",
-            &self.family_name,
-            current.map(|c| &c.family_name),
-        );
+        let given_name = opt("given_name", &self.given_name, current.map(|c| &c.given_name));
+        let family_name = opt("family_name", &self.family_name, current.map(|c| &c.family_name));
         let password_hash = match &self.password {
             Some(p) => match password::check_password_policy(p.expose()) {
                 Ok(()) => Some(password::hash_password(p.expose())),
@@ -151,17 +131,11 @@ impl UserInput {
             Some(email) if errors.is_empty() => Ok(UserChange {
                 profile: UserProfile {
                     email,
-                    email_verified: self
-                        .email_verified
-                        .or(current.map(|c| c.email_verified))
-                        .unwrap_or(false),
+                    email_verified: self.email_verified.or(current.map(|c| c.email_verified)).unwrap_or(false),
                     name,
                     given_name,
                     family_name,
-                    is_active: self
-                        .is_active
-                        .or(current.map(|c| c.is_active))
-                        .unwrap_or(true),
+                    is_active: self.is_active.or(current.map(|c| c.is_active)).unwrap_or(true),
                 },
                 password_hash,
             }),
@@ -267,10 +241,7 @@ mod tests {
 
     #[test]
     fn email_rules() {
-        assert_eq!(
-            validate_email(" Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
+        assert_eq!(validate_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
         for bad in [
             "",
             "ada",
@@ -293,25 +264,16 @@ mod tests {
         .unwrap();
         assert!(!format!("{input:?}").contains("correct horse"));
         let c = input.apply(None).unwrap();
-        assert!(
-            c.password_hash
-                .as_deref()
-                .unwrap()
-                .starts_with("$argon2id$")
-        );
+        assert!(c.password_hash.as_deref().unwrap().starts_with("$argon2id$"));
         assert!(c.profile.is_active);
 
-        let upd: UserInput =
-            serde_json::from_value(serde_json::json!({"given_name": "Ada"})).unwrap();
+        let upd: UserInput = serde_json::from_value(serde_json::json!({"given_name": "Ada"})).unwrap();
         let c2 = upd.apply(Some(&c.profile)).unwrap();
         assert_eq!(c2.profile.name.as_deref(), Some("Ada"));
         assert_eq!(c2.profile.email, "ada@example.com");
         assert!(c2.password_hash.is_none());
 
-        let weak: UserInput = serde_json::from_value(
-            serde_json::json!({"email": "b@example.com", "password": "short"}),
-        )
-        .unwrap();
+        let weak: UserInput = serde_json::from_value(serde_json::json!({"email": "b@example.com", "password": "short"})).unwrap();
         assert_eq!(weak.apply(None).unwrap_err().0[0].field, "password");
     }
 }

@@ -29,9 +29,7 @@ impl GrantedResource {
 
     pub fn id(self) -> Id {
         match self {
-            GrantedResource::User(id)
-            | GrantedResource::Organization(id)
-            | GrantedResource::Workspace(id) => id,
+            GrantedResource::User(id) | GrantedResource::Organization(id) | GrantedResource::Workspace(id) => id,
         }
     }
 }
@@ -43,9 +41,7 @@ impl fmt::Display for GrantedResource {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "not a granted resource: expected urn:latchkey:user:ID, urn:latchkey:organization:ID or urn:latchkey:workspace:ID"
-)]
+#[error("not a granted resource: expected urn:latchkey:user:ID, urn:latchkey:organization:ID or urn:latchkey:workspace:ID")]
 pub struct ParseResourceError;
 
 impl FromStr for GrantedResource {
@@ -176,11 +172,7 @@ mod tests {
 
     #[test]
     fn resource_urns_round_trip() {
-        for s in [
-            "urn:latchkey:user:12",
-            "urn:latchkey:organization:3",
-            "urn:latchkey:workspace:99",
-        ] {
+        for s in ["urn:latchkey:user:12", "urn:latchkey:organization:3", "urn:latchkey:workspace:99"] {
             assert_eq!(s.parse::<GrantedResource>().unwrap().to_string(), s);
         }
         for bad in [

@@ -45,11 +45,7 @@ mod tests {
         let k = generate_rs256();
         let claims = json!({"iss": "https://i.example", "sub": "1", "aud": "c", "exp": 4_000_000_000u64, "iat": 1});
         let jwt = sign_rs256(&k.private_pkcs8, &k.kid, "JWT", &claims).unwrap();
-        let dk = jsonwebtoken::DecodingKey::from_rsa_components(
-            k.public_jwk["n"].as_str().unwrap(),
-            "AQAB",
-        )
-        .unwrap();
+        let dk = jsonwebtoken::DecodingKey::from_rsa_components(k.public_jwk["n"].as_str().unwrap(), "AQAB").unwrap();
         let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         v.set_audience(&["c"]);
         let data = jsonwebtoken::decode::<Value>(&jwt, &dk, &v).unwrap();
@@ -61,9 +57,6 @@ mod tests {
     #[test]
     fn at_hash_example() {
         // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" → at_hash "77QmUPtjPfzWtF2AnpK9RQ".
-        assert_eq!(
-            left_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
-            "77QmUPtjPfzWtF2AnpK9RQ"
-        );
+        assert_eq!(left_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
     }
 }

@@ -127,9 +127,7 @@ impl Params {
         let mut values = self.0.iter().filter(|(k, v)| k == name && !v.is_empty());
         let first = values.next().map(|(_, v)| v.as_str());
         if values.next().is_some() {
-            return Err(OAuthError::invalid_request(format!(
-                "the {name} parameter is repeated"
-            )));
+            return Err(OAuthError::invalid_request(format!("the {name} parameter is repeated")));
         }
         Ok(first)
     }
@@ -173,9 +171,6 @@ mod tests {
         assert!(p.required("b").is_err());
         let p = Params::parse(b"scope=read%20write&redirect_uri=https%3A%2F%2Fa.example%2Fcb");
         assert_eq!(p.single("scope").unwrap(), Some("read write"));
-        assert_eq!(
-            p.single("redirect_uri").unwrap(),
-            Some("https://a.example/cb")
-        );
+        assert_eq!(p.single("redirect_uri").unwrap(), Some("https://a.example/cb"));
     }
 }

@@ -37,10 +37,7 @@ pub fn validate_registration(field: &str, raw: &str) -> Result<String, Validatio
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if raw.len() > MAX_LEN {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {MAX_LEN} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {MAX_LEN} characters")));
     }
     if raw.trim() != raw || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return err("must not contain whitespace");
@@ -59,18 +56,13 @@ pub fn validate_registration(field: &str, raw: &str) -> Result<String, Validatio
         "https" => {}
         "http" if is_loopback_host(&url) => {}
         "http" => {
-            return err(
-                "plain http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https",
-            );
+            return err("plain http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https");
         }
         _ => return err("must use the http or https scheme"),
     }
     // WHATWG parsing forgives "https:host" and "https:///host"; a registration must not.
     let after_scheme = &raw[url.scheme().len()..];
-    if url.host().is_none()
-        || !after_scheme.starts_with("://")
-        || after_scheme[3..].starts_with('/')
-    {
+    if url.host().is_none() || !after_scheme.starts_with("://") || after_scheme[3..].starts_with('/') {
         return err("must name a host: scheme://host/path");
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -92,9 +84,7 @@ pub fn find_match<'a>(registered: &'a [String], requested: &str) -> Option<&'a s
     }
     registered.iter().map(String::as_str).find(|r| {
         let Ok(reg) = Url::parse(r) else { return false };
-        reg.scheme() == "http"
-            && is_loopback_ip_literal(&reg)
-            && without_port(r, &reg) == without_port(requested, &req)
+        reg.scheme() == "http" && is_loopback_ip_literal(&reg) && without_port(r, &reg) == without_port(requested, &req)
     })
 }
 
@@ -110,13 +100,7 @@ fn without_port(raw: &str, parsed: &Url) -> Option<String> {
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     let authority_host = match authority.rsplit_once(':') {
-        Some((h, port))
-            if !h.is_empty()
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && !authority.ends_with(']') =>
-        {
-            h
-        }
+        Some((h, port)) if !h.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !authority.ends_with(']') => h,
         _ => authority,
     };
     if authority_host != host {
@@ -154,15 +138,9 @@ mod tests {
             ("https://app.example.com/c b", false),
             ("", false),
         ] {
-            assert_eq!(
-                validate_registration("redirect_uris[0]", uri).is_ok(),
-                ok,
-                "{uri}"
-            );
+            assert_eq!(validate_registration("redirect_uris[0]", uri).is_ok(), ok, "{uri}");
         }
-        assert!(
-            validate_registration("r", &format!("https://a.example/{}", "x".repeat(2048))).is_err()
-        );
+        assert!(validate_registration("r", &format!("https://a.example/{}", "x".repeat(2048))).is_err());
     }
 
     #[test]

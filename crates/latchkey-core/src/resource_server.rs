@@ -20,9 +20,15 @@ pub struct ResourceServer {
     pub aliases: Vec<String>,
     pub scopes: Vec<String>,
     pub require_binding: bool,
+    /// The id it authenticates with at the introspection endpoint, once it has a secret.
+    #[serde(rename = "introspection_client_id", skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+/// Prefix of resource servers' introspection credentials (`lkrs_…`), distinct from clients'.
+pub const CREDENTIAL_PREFIX: &str = "lkrs_";
 
 /// Create (all of identifier and name required) or update (all optional) input.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -81,9 +87,9 @@ pub fn validate_identifier(raw: &str) -> Result<String, ValidationError> {
 /// `a-z 0-9 - _ .`, not a URI.
 pub fn validate_alias(field: &str, raw: &str) -> Result<String, ValidationError> {
     let ok = (1..=64).contains(&raw.len())
-        && raw.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
-        });
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
     if ok {
         Ok(raw.to_owned())
     } else {
@@ -97,11 +103,7 @@ pub fn validate_alias(field: &str, raw: &str) -> Result<String, ValidationError>
 impl ResourceServerInput {
     /// Validates the input applied to `current` (None on create). `app_scopes` are the
     /// app's scope names: a resource server can only accept scopes its app defines.
-    pub fn apply(
-        &self,
-        current: Option<&ResourceServerConfig>,
-        app_scopes: &[String],
-    ) -> Result<ResourceServerConfig, ValidationErrors> {
+    pub fn apply(&self, current: Option<&ResourceServerConfig>, app_scopes: &[String]) -> Result<ResourceServerConfig, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let identifier = match (&self.identifier, current) {
             (Some(i), _) => errors.check(validate_identifier(i.trim())),
@@ -154,10 +156,7 @@ impl ResourceServerInput {
             (None, Some(c)) => c.scopes.clone(),
             (None, None) => vec![],
         };
-        let require_binding = self
-            .require_binding
-            .or(current.map(|c| c.require_binding))
-            .unwrap_or(false);
+        let require_binding = self.require_binding.or(current.map(|c| c.require_binding)).unwrap_or(false);
         match (identifier, name) {
             (Some(identifier), Some(name)) if errors.is_empty() => Ok(ResourceServerConfig {
                 identifier,
@@ -211,14 +210,18 @@ mod tests {
     #[test]
     fn input_rules() {
         let app_scopes = vec!["read".to_owned(), "write".to_owned()];
-        let input: ResourceServerInput =
-            serde_json::from_value(serde_json::json!({"identifier": "https://api.example.com/mcp", "aliases": ["mcp"], "scopes": ["read"]})).unwrap();
+        let input: ResourceServerInput = serde_json::from_value(
+            serde_json::json!({"identifier": "https://api.example.com/mcp", "aliases": ["mcp"], "scopes": ["read"]}),
+        )
+        .unwrap();
         let c = input.apply(None, &app_scopes).unwrap();
         assert_eq!(c.name, "https://api.example.com/mcp");
         assert!(!c.require_binding);
 
-        let bad: ResourceServerInput =
-            serde_json::from_value(serde_json::json!({"identifier": "https://api.example.com/mcp", "aliases": ["Bad Alias"], "scopes": ["admin"]})).unwrap();
+        let bad: ResourceServerInput = serde_json::from_value(
+            serde_json::json!({"identifier": "https://api.example.com/mcp", "aliases": ["Bad Alias"], "scopes": ["admin"]}),
+        )
+        .unwrap();
         let e = bad.apply(None, &app_scopes).unwrap_err();
         assert_eq!(e.0.len(), 2);
 

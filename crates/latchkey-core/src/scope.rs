@@ -31,9 +31,7 @@ pub fn scope_token(field: &str, s: &str) -> Result<String, ValidationError> {
     } else {
         Err(ValidationError::new(
             field,
-            format!(
-                "{s:?} is not a valid scope: use 1-{MAX_SCOPE_LEN} printable ASCII characters without spaces, '\"' or '\\'"
-            ),
+            format!("{s:?} is not a valid scope: use 1-{MAX_SCOPE_LEN} printable ASCII characters without spaces, '\"' or '\\'"),
         ))
     }
 }
@@ -107,38 +105,22 @@ impl ScopeMapping {
         let mut errors = ValidationErrors::new();
         let org = organization_permission
             .filter(|p| !p.is_empty())
-            .and_then(|p| {
-                errors.check(validate::permission(
-                    &format!("{field}organization_permission"),
-                    p,
-                ))
-            });
+            .and_then(|p| errors.check(validate::permission(&format!("{field}organization_permission"), p)));
         let ws = workspace_permission
             .filter(|p| !p.is_empty())
-            .and_then(|p| {
-                errors.check(validate::permission(
-                    &format!("{field}workspace_permission"),
-                    p,
-                ))
-            });
+            .and_then(|p| errors.check(validate::permission(&format!("{field}workspace_permission"), p)));
         match category {
             ScopeCategory::Unset | ScopeCategory::Personal => {
                 if org.is_some() {
                     errors.add(
                         format!("{field}organization_permission"),
-                        format!(
-                            "a {} scope cannot map to an organization permission",
-                            category_label(category)
-                        ),
+                        format!("a {} scope cannot map to an organization permission", category_label(category)),
                     );
                 }
                 if ws.is_some() {
                     errors.add(
                         format!("{field}workspace_permission"),
-                        format!(
-                            "a {} scope cannot map to a workspace permission",
-                            category_label(category)
-                        ),
+                        format!("a {} scope cannot map to a workspace permission", category_label(category)),
                     );
                 }
             }
@@ -293,24 +275,17 @@ pub fn merge_scopes(
         let mut seen = HashSet::new();
         for (i, def) in defs.iter().enumerate() {
             let field = format!("scope_definitions[{i}].");
-            let Some(name) = errors.check(scope_token(&format!("{field}scope"), def.scope.trim()))
-            else {
+            let Some(name) = errors.check(scope_token(&format!("{field}scope"), def.scope.trim())) else {
                 continue;
             };
             if !seen.insert(name.clone()) {
-                errors.add(
-                    format!("{field}scope"),
-                    format!("{name:?} is defined twice"),
-                );
+                errors.add(format!("{field}scope"), format!("{name:?} is defined twice"));
                 continue;
             }
             let idx = match scopes.iter().position(|d| d.scope == name) {
                 Some(idx) => idx,
                 None if supported.is_some() => {
-                    errors.add(
-                        format!("{field}scope"),
-                        format!("{name:?} is not in supported_scopes"),
-                    );
+                    errors.add(format!("{field}scope"), format!("{name:?} is not in supported_scopes"));
                     continue;
                 }
                 None => {
@@ -326,10 +301,7 @@ pub fn merge_scopes(
     }
 
     if scopes.len() > MAX_SCOPES {
-        errors.add(
-            "supported_scopes",
-            format!("an app may define at most {MAX_SCOPES} scopes"),
-        );
+        errors.add("supported_scopes", format!("an app may define at most {MAX_SCOPES} scopes"));
     }
     let removed = existing
         .iter()
@@ -339,11 +311,7 @@ pub fn merge_scopes(
     errors.finish(ScopeMerge { scopes, removed })
 }
 
-fn apply_definition(
-    target: &mut ScopeDefinition,
-    def: &ScopeDefinitionInput,
-    field: &str,
-) -> Result<(), ValidationErrors> {
+fn apply_definition(target: &mut ScopeDefinition, def: &ScopeDefinitionInput, field: &str) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     apply_text(
         target,
@@ -357,8 +325,7 @@ fn apply_definition(
     if let Some(archived) = def.archived {
         target.archived = archived;
     }
-    let permissions_sent =
-        def.organization_permission.is_some() || def.workspace_permission.is_some();
+    let permissions_sent = def.organization_permission.is_some() || def.workspace_permission.is_some();
     if def.category.is_some() || permissions_sent {
         // A category without permissions clears them; permissions without a category apply
         // to the scope's current category.
@@ -381,18 +348,9 @@ fn apply_definition(
     errors.finish(())
 }
 
-fn apply_text(
-    target: &mut ScopeDefinition,
-    patch: &ScopeTextPatch,
-    field: &str,
-    errors: &mut ValidationErrors,
-) {
+fn apply_text(target: &mut ScopeDefinition, patch: &ScopeTextPatch, field: &str, errors: &mut ValidationErrors) {
     if let Some(name) = &patch.display_name
-        && let Some(v) = errors.check(validate::text(
-            &format!("{field}display_name"),
-            name,
-            MAX_DISPLAY_NAME,
-        ))
+        && let Some(v) = errors.check(validate::text(&format!("{field}display_name"), name, MAX_DISPLAY_NAME))
     {
         target.display_name = v;
     }
@@ -404,10 +362,7 @@ fn apply_text(
                 format!("must be at most {MAX_DESCRIPTION} characters"),
             );
         } else if desc.chars().any(|c| c.is_control() && c != '\n') {
-            errors.add(
-                format!("{field}description"),
-                "must not contain control characters",
-            );
+            errors.add(format!("{field}description"), "must not contain control characters");
         } else {
             target.description = desc.to_owned();
         }
@@ -415,10 +370,7 @@ fn apply_text(
 }
 
 /// Applies a display name / description change to one scope.
-pub fn patch_text(
-    target: &mut ScopeDefinition,
-    patch: &ScopeTextPatch,
-) -> Result<(), ValidationErrors> {
+pub fn patch_text(target: &mut ScopeDefinition, patch: &ScopeTextPatch) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     apply_text(target, patch, "", &mut errors);
     errors.finish(())
@@ -430,10 +382,7 @@ pub fn join(scopes: &[String]) -> String {
 }
 
 pub fn split(s: &str) -> Vec<String> {
-    s.split(' ')
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+    s.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
@@ -485,11 +434,7 @@ mod tests {
             (Workspace, Some("org:read"), Some("ws:read"), true),
             (Workspace, None, Some("bad permission"), false),
         ] {
-            assert_eq!(
-                ScopeMapping::new(cat, org, ws, "").is_ok(),
-                ok,
-                "{cat:?} {org:?} {ws:?}"
-            );
+            assert_eq!(ScopeMapping::new(cat, org, ws, "").is_ok(), ok, "{cat:?} {org:?} {ws:?}");
         }
         assert!(ScopeCategory::parse("c", "team").is_err());
     }
@@ -500,17 +445,9 @@ mod tests {
         read.archived = true;
         read.display_name = "Read".into();
         let existing = vec![read.clone(), ScopeDefinition::bare("write")];
-        let m = merge_scopes(
-            &existing,
-            Some(&["write".into(), "read".into(), "admin".into()]),
-            None,
-        )
-        .unwrap();
+        let m = merge_scopes(&existing, Some(&["write".into(), "read".into(), "admin".into()]), None).unwrap();
         assert_eq!(names(&m), ["write", "read", "admin"]);
-        assert_eq!(
-            m.scopes[1], read,
-            "read keeps its archive flag and display name"
-        );
+        assert_eq!(m.scopes[1], read, "read keeps its archive flag and display name");
         assert!(m.removed.is_empty());
 
         let m = merge_scopes(&existing, Some(&["write".into()]), None).unwrap();
@@ -521,9 +458,7 @@ mod tests {
     fn definitions_update_only_what_they_carry() {
         let mut read = ScopeDefinition::bare("read");
         read.archived = true;
-        read.set_mapping(
-            ScopeMapping::new(ScopeCategory::Organization, Some("org:read"), None, "").unwrap(),
-        );
+        read.set_mapping(ScopeMapping::new(ScopeCategory::Organization, Some("org:read"), None, "").unwrap());
         let existing = vec![read, ScopeDefinition::bare("write")];
         let input = ScopeDefinitionInput {
             description: Some("Read things".into()),
@@ -532,11 +467,7 @@ mod tests {
         let m = merge_scopes(&existing, None, Some(&[input])).unwrap();
         assert_eq!(m.scopes[0].description, "Read things");
         assert!(m.scopes[0].archived, "archive flag not sent, so kept");
-        assert_eq!(
-            m.scopes[0].organization_permission.as_deref(),
-            Some("org:read"),
-            "mapping kept"
-        );
+        assert_eq!(m.scopes[0].organization_permission.as_deref(), Some("org:read"), "mapping kept");
         assert_eq!(m.scopes[1], existing[1]);
 
         // A definition for a new scope adds it when no supported list is given.

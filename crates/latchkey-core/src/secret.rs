@@ -74,11 +74,7 @@ impl SecretKind {
 
     /// A new secret of this kind: prefix + base64url of 32 random bytes.
     pub fn generate(self) -> Secret {
-        Secret(format!(
-            "{}{}",
-            self.prefix(),
-            b64url(&random_bytes::<32>())
-        ))
+        Secret(format!("{}{}", self.prefix(), b64url(&random_bytes::<32>())))
     }
 
     /// Cheap syntactic check before any lookup: right prefix, then 32 to 128 characters of
@@ -86,12 +82,7 @@ impl SecretKind {
     /// as `lk_api_` + 64 hex digits also pass).
     pub fn looks_valid(self, candidate: &str) -> bool {
         match candidate.strip_prefix(self.prefix()) {
-            Some(rest) => {
-                (32..=128).contains(&rest.len())
-                    && rest
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            }
+            Some(rest) => (32..=128).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
             None => false,
         }
     }
@@ -105,14 +96,7 @@ pub fn generate_client_id() -> String {
 /// The last four characters, shown to operators to tell secrets apart.
 pub fn hint(secret: &Secret) -> String {
     let s = secret.expose();
-    let tail: String = s
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     format!("…{tail}")
 }
 

@@ -135,8 +135,7 @@ mod tests {
         let pair = KeyPair::from_pkcs8(&k.private_pkcs8).unwrap();
         let rng = aws_lc_rs::rand::SystemRandom::new();
         let mut sig = vec![0; pair.public_modulus_len()];
-        pair.sign(&RSA_PKCS1_SHA256, &rng, b"msg", &mut sig)
-            .unwrap();
+        pair.sign(&RSA_PKCS1_SHA256, &rng, b"msg", &mut sig).unwrap();
         let der = crate::client::pem_decode(&k.public_key_pem, "PUBLIC KEY").unwrap();
         UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
             .verify(b"msg", &sig)
@@ -148,9 +147,6 @@ mod tests {
     fn thumbprint_matches_rfc_7638_example() {
         // RFC 7638 §3.1.
         let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
-        assert_eq!(
-            rsa_thumbprint(n, "AQAB"),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
+        assert_eq!(rsa_thumbprint(n, "AQAB"), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 }

@@ -46,11 +46,7 @@ impl ValidationErrors {
 
     /// `Ok(value)` when nothing was added, the collected errors otherwise.
     pub fn finish<T>(self, value: T) -> Result<T, ValidationErrors> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
+        if self.0.is_empty() { Ok(value) } else { Err(self) }
     }
 
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -92,26 +88,16 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, ValidationEr
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if v.chars().count() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {max} characters")));
     }
     if v.chars().any(|c| c.is_control()) {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ValidationError::new(field, "must not contain control characters"));
     }
     Ok(v.to_owned())
 }
 
 /// Like [`text`] but an empty value becomes `None`.
-pub fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, ValidationError> {
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ValidationError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
@@ -141,17 +127,11 @@ pub fn web_url(field: &str, value: &str) -> Result<String, ValidationError> {
     match url::Url::parse(value) {
         Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {
             if value.len() > 2048 {
-                Err(ValidationError::new(
-                    field,
-                    "must be at most 2048 characters",
-                ))
+                Err(ValidationError::new(field, "must be at most 2048 characters"))
             } else {
                 Ok(value.to_owned())
             }
         }
-        _ => Err(ValidationError::new(
-            field,
-            "must be an absolute http or https URL",
-        )),
+        _ => Err(ValidationError::new(field, "must be an absolute http or https URL")),
     }
 }

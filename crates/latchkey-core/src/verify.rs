@@ -166,10 +166,7 @@ mod tests {
         assert_eq!(check_token(None, now).unwrap_err(), DenyReason::Unknown);
         type Break = fn(&mut TokenState);
         let cases: Vec<(Break, DenyReason)> = vec![
-            (
-                |s| s.expires_at = Timestamp::from_millis(5_000),
-                DenyReason::Expired,
-            ),
+            (|s| s.expires_at = Timestamp::from_millis(5_000), DenyReason::Expired),
             (|s| s.revoked = true, DenyReason::Revoked),
             (|s| s.grant_active = false, DenyReason::GrantRevoked),
             (|s| s.client_active = false, DenyReason::ClientDeactivated),

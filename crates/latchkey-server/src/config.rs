@@ -35,12 +35,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LATCHKEY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// sqlite://… or postgres://… [default: sqlite file latchkey.db in the data directory]
-    #[arg(
-        long,
-        env = "LATCHKEY_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "LATCHKEY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// File holding the 256-bit master key (base64url or hex) [default: <data-dir>/secret.key, created on first start]
     #[arg(long, env = "LATCHKEY_SECRET_KEY_FILE", value_name = "FILE")]
@@ -96,10 +91,8 @@ impl ServeArgs {
     pub fn resolve(self) -> anyhow::Result<Settings> {
         let file = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading config file {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text)
-                    .with_context(|| format!("parsing config file {}", path.display()))?
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).with_context(|| format!("parsing config file {}", path.display()))?
             }
             None => FileConfig::default(),
         };
@@ -109,8 +102,7 @@ impl ServeArgs {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let public_url = match self.public_url.or(file.public_url) {
             Some(u) => u,
-            None => Url::parse(&format!("http://{listen}"))
-                .context("building the default public URL")?,
+            None => Url::parse(&format!("http://{listen}")).context("building the default public URL")?,
         };
         if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
             bail!("the public URL must be an absolute http(s) URL, got {public_url}");
@@ -118,26 +110,17 @@ impl ServeArgs {
         if public_url.query().is_some() || public_url.fragment().is_some() {
             bail!("the public URL must not have a query or fragment");
         }
-        let data_dir = self
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("data"));
+        let data_dir = self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
         let database_url = match self.database_url.or(file.database_url) {
             Some(u) => u,
             None => {
-                std::fs::create_dir_all(&data_dir)
-                    .with_context(|| format!("creating data directory {}", data_dir.display()))?;
-                format!(
-                    "sqlite://{}?mode=rwc",
-                    data_dir.join("latchkey.db").display()
-                )
+                std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+                format!("sqlite://{}?mode=rwc", data_dir.join("latchkey.db").display())
             }
         };
         let is_sqlite = database_url.starts_with("sqlite:");
         let master_key = match std::env::var(ENV_SECRET_KEY) {
-            Ok(v) if !v.trim().is_empty() => {
-                MasterKey::parse(&v).with_context(|| format!("{ENV_SECRET_KEY} is invalid"))?
-            }
+            Ok(v) if !v.trim().is_empty() => MasterKey::parse(&v).with_context(|| format!("{ENV_SECRET_KEY} is invalid"))?,
             _ => {
                 let path = self
                     .secret_key_file
@@ -181,16 +164,13 @@ impl ServeArgs {
 /// Reads the master key file, or creates it (mode 0600) with a fresh key.
 fn load_or_create_key(path: &Path) -> anyhow::Result<MasterKey> {
     match std::fs::read_to_string(path) {
-        Ok(text) => MasterKey::parse(&text)
-            .with_context(|| format!("the master key file {} is invalid", path.display())),
+        Ok(text) => MasterKey::parse(&text).with_context(|| format!("the master key file {} is invalid", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
             let key = MasterKey::generate();
-            write_private_file(path, key.encode().expose())
-                .with_context(|| format!("writing the master key to {}", path.display()))?;
+            write_private_file(path, key.encode().expose()).with_context(|| format!("writing the master key to {}", path.display()))?;
             tracing::info!(path = %path.display(), "generated a new master key; back it up: without it, signing keys cannot be decrypted and secrets cannot be verified");
             Ok(key)
         }
@@ -230,10 +210,7 @@ mod tests {
         let s = args(dir.path()).resolve().unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.public_url, "http://127.0.0.1:8080");
-        assert!(
-            s.database_url.starts_with("sqlite://")
-                && s.database_url.ends_with("latchkey.db?mode=rwc")
-        );
+        assert!(s.database_url.starts_with("sqlite://") && s.database_url.ends_with("latchkey.db?mode=rwc"));
         assert_eq!(s.cname_target, "127.0.0.1");
         assert_eq!(s.db_max_connections, 8);
 
@@ -247,10 +224,7 @@ mod tests {
         a.config = Some(file.clone());
         let s = a.resolve().unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
-        assert_eq!(
-            s.public_url, "https://auth.example.com",
-            "no trailing slash"
-        );
+        assert_eq!(s.public_url, "https://auth.example.com", "no trailing slash");
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.db_max_connections, 16, "PostgreSQL default");
         assert_eq!(s.cname_target, "auth.example.com");
@@ -260,11 +234,7 @@ mod tests {
         a.listen = Some("127.0.0.1:7000".parse().unwrap());
         a.log_format = Some(LogFormat::Text);
         let s = a.resolve().unwrap();
-        assert_eq!(
-            s.listen.to_string(),
-            "127.0.0.1:7000",
-            "flags win over the file"
-        );
+        assert_eq!(s.listen.to_string(), "127.0.0.1:7000", "flags win over the file");
         assert_eq!(s.log_format, LogFormat::Text);
     }
 
@@ -276,10 +246,7 @@ mod tests {
         let mut a = args(dir.path());
         a.config = Some(file);
         let e = format!("{:#}", a.resolve().unwrap_err());
-        assert!(
-            e.contains("parsing config file") && e.contains("lisen"),
-            "{e}"
-        );
+        assert!(e.contains("parsing config file") && e.contains("lisen"), "{e}");
 
         let mut a = args(dir.path());
         a.public_url = Some(Url::parse("ftp://x.example").unwrap());
@@ -294,10 +261,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         let b = args(dir.path()).resolve().unwrap();
         assert_eq!(a.master_key.encode(), b.master_key.encode());

@@ -15,11 +15,9 @@ use crate::state::AppState;
 pub fn client_secret(state: &AppState, method: AuthMethod) -> (Secret, NewSecret) {
     let secret = SecretKind::ClientSecret.generate();
     let id = Id::generate();
-    let sealed = method.needs_recoverable_secret().then(|| {
-        state
-            .sealer
-            .seal(secret.expose().as_bytes(), &format!("client_secret:{id}"))
-    });
+    let sealed = method
+        .needs_recoverable_secret()
+        .then(|| state.sealer.seal(secret.expose().as_bytes(), &format!("client_secret:{id}")));
     let record = NewSecret {
         id,
         hash: state.hasher.hash(secret.expose()),
@@ -30,11 +28,7 @@ pub fn client_secret(state: &AppState, method: AuthMethod) -> (Secret, NewSecret
 }
 
 /// A new backend API key, or the given one (bootstrap), with what to store.
-pub fn api_key(
-    state_hasher: &latchkey_core::crypto::SecretHasher,
-    name: &str,
-    given: Option<Secret>,
-) -> (Secret, NewApiKey) {
+pub fn api_key(state_hasher: &latchkey_core::crypto::SecretHasher, name: &str, given: Option<Secret>) -> (Secret, NewApiKey) {
     let secret = given.unwrap_or_else(|| SecretKind::ApiKey.generate());
     let record = NewApiKey {
         id: Id::generate(),
@@ -55,8 +49,6 @@ pub async fn signing_key(state: &AppState) -> anyhow::Result<NewSigningKey> {
         algorithm: signing_key::ALGORITHM.to_owned(),
         public_key_pem: generated.public_key_pem,
         public_jwk: generated.public_jwk,
-        sealed_private_key: state
-            .sealer
-            .seal(&generated.private_pkcs8, &format!("signing_key:{id}")),
+        sealed_private_key: state.sealer.seal(&generated.private_pkcs8, &format!("signing_key:{id}")),
     })
 }

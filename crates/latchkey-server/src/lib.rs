@@ -29,17 +29,10 @@ pub struct Server {
 /// Connects to the store, applies migrations, bootstraps an empty store, and builds the
 /// router.
 pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
-    let store = Store::connect(
-        &settings.database_url,
-        clock.clone(),
-        settings.db_max_connections,
-    )
-    .await
-    .context("connecting to the database")?;
-    store
-        .migrate()
+    let store = Store::connect(&settings.database_url, clock.clone(), settings.db_max_connections)
         .await
-        .context("applying database migrations")?;
+        .context("connecting to the database")?;
+    store.migrate().await.context("applying database migrations")?;
     let state = AppState::new(store, settings, clock);
     let generated_api_key = bootstrap(&state).await?;
     Ok(Server {

@@ -62,21 +62,14 @@ fn start(data_dir: &std::path::Path, database_url: &str) -> Running {
 /// Sends SIGTERM and waits for a clean exit; returns (stdout, all stderr).
 fn stop(mut r: Running) -> (String, String) {
     let pid = r.child.id().to_string();
-    let ok = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill")
-        .success();
+    let ok = Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success();
     assert!(ok);
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(s) = r.child.try_wait().unwrap() {
             break s;
         }
-        assert!(
-            Instant::now() < deadline,
-            "latchkey did not stop after SIGTERM"
-        );
+        assert!(Instant::now() < deadline, "latchkey did not stop after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
@@ -100,9 +93,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = http
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(key);
+    let mut req = http.request(method, format!("{base}{path}")).bearer_auth(key);
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -180,15 +171,7 @@ async fn first_start_restart_shutdown_and_no_plaintext_secrets() {
     )
     .await;
     let secret2 = rotated["client_secret"].as_str().unwrap().to_owned();
-    let (_, made) = call(
-        &http,
-        &r.base,
-        &key,
-        M::POST,
-        "/api-keys",
-        Some(json!({"name": "ci"})),
-    )
-    .await;
+    let (_, made) = call(&http, &r.base, &key, M::POST, "/api-keys", Some(json!({"name": "ci"}))).await;
     let key2 = made["api_key"].as_str().unwrap().to_owned();
     let password = "correct horse battery staple";
     let (st, _) = call(
@@ -201,23 +184,11 @@ async fn first_start_restart_shutdown_and_no_plaintext_secrets() {
     )
     .await;
     assert_eq!(st, StatusCode::CREATED);
-    let (st, _) = call(
-        &http,
-        &r.base,
-        &key,
-        M::POST,
-        "/oauth/apps/acme/signing-keys/rotate",
-        None,
-    )
-    .await;
+    let (st, _) = call(&http, &r.base, &key, M::POST, "/oauth/apps/acme/signing-keys/rotate", None).await;
     assert_eq!(st, StatusCode::OK);
 
     let (out1, err1) = tokio::task::spawn_blocking(move || stop(r)).await.unwrap();
-    assert_eq!(
-        out1.matches("lk_api_").count(),
-        1,
-        "the key is printed exactly once: {out1}"
-    );
+    assert_eq!(out1.matches("lk_api_").count(), 1, "the key is printed exactly once: {out1}");
 
     // Restart on the same store: nothing printed, everything acknowledged is there.
     let r2 = tokio::task::spawn_blocking({
@@ -230,26 +201,12 @@ async fn first_start_restart_shutdown_and_no_plaintext_secrets() {
     let (st, apps) = call(&http, &r2.base, &key2, M::GET, "/oauth/apps", None).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(apps["apps"][0]["slug"], "acme");
-    let (_, keys) = call(
-        &http,
-        &r2.base,
-        &key,
-        M::GET,
-        "/oauth/apps/acme/signing-keys",
-        None,
-    )
-    .await;
+    let (_, keys) = call(&http, &r2.base, &key, M::GET, "/oauth/apps/acme/signing-keys", None).await;
     assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
     let (out2, err2) = tokio::task::spawn_blocking(move || stop(r2)).await.unwrap();
     assert!(!out2.contains("lk_api_"), "a restart prints no key: {out2}");
 
-    let secrets = [
-        key.as_str(),
-        key2.as_str(),
-        secret1.as_str(),
-        secret2.as_str(),
-        password,
-    ];
+    let secrets = [key.as_str(), key2.as_str(), secret1.as_str(), secret2.as_str(), password];
     let logs = format!("{err1}\n{err2}");
     assert!(logs.contains("\"level\":\"DEBUG\""), "debug logging was on");
     for s in secrets {
@@ -261,11 +218,7 @@ async fn first_start_restart_shutdown_and_no_plaintext_secrets() {
     if database_url.starts_with("sqlite:") {
         for entry in std::fs::read_dir(dir.path()).unwrap() {
             let p = entry.unwrap().path();
-            if p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("latchkey.db")
-            {
+            if p.file_name().unwrap().to_string_lossy().starts_with("latchkey.db") {
                 stored.extend(std::fs::read(&p).unwrap());
             }
         }
@@ -273,20 +226,17 @@ async fn first_start_restart_shutdown_and_no_plaintext_secrets() {
     } else {
         use sqlx::{Connection, Row};
         let mut c = sqlx::AnyConnection::connect(&database_url).await.unwrap();
-        let tables: Vec<String> = sqlx::query("SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public'")
-            .fetch_all(&mut c)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<String, _>(0))
-            .collect();
-        for t in tables {
-            let sql = format!("SELECT CAST(t AS TEXT) FROM \"{t}\" t");
-            for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        let tables: Vec<String> =
+            sqlx::query("SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public'")
                 .fetch_all(&mut c)
                 .await
                 .unwrap()
-            {
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect();
+        for t in tables {
+            let sql = format!("SELECT CAST(t AS TEXT) FROM \"{t}\" t");
+            for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await.unwrap() {
                 stored.extend(row.get::<String, _>(0).into_bytes());
             }
         }

@@ -18,11 +18,7 @@ struct Out {
 impl Out {
     /// The stdout of a run that must have succeeded.
     fn ok(self) -> String {
-        assert!(
-            self.success,
-            "command failed\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert!(self.success, "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self.stdout
     }
 
@@ -34,31 +30,18 @@ impl Out {
 
     /// The stderr of a run that must have failed.
     fn err(self) -> String {
-        assert!(
-            !self.success,
-            "command should have failed\nstdout:\n{}",
-            self.stdout
-        );
+        assert!(!self.success, "command should have failed\nstdout:\n{}", self.stdout);
         self.stderr
     }
 }
 
 /// Runs `latchkey ARGS` with the given URL, API key (from the environment) and stdin.
-async fn latchkey_with(
-    url: &str,
-    api_key: Option<&str>,
-    args: &[&str],
-    stdin: Option<&str>,
-) -> Out {
+async fn latchkey_with(url: &str, api_key: Option<&str>, args: &[&str], stdin: Option<&str>) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
     cmd.args(args)
         .env_remove("LATCHKEY_API_KEY")
         .env("LATCHKEY_URL", url)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(k) = api_key {
@@ -88,15 +71,9 @@ async fn latchkey(s: &TestServer, args: &[&str]) -> Out {
 
 /// The secret printed under the "will not be shown again" line.
 fn one_time_secret(out: &str) -> String {
-    let mut lines = out
-        .lines()
-        .skip_while(|l| !l.contains("will not be shown again"));
+    let mut lines = out.lines().skip_while(|l| !l.contains("will not be shown again"));
     lines.next().expect("a one-time secret is announced");
-    lines
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .expect("the secret follows")
-        .to_owned()
+    lines.map(str::trim).find(|l| !l.is_empty()).expect("the secret follows").to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -146,9 +123,7 @@ async fn operator_flow() {
         "{out}"
     );
 
-    let app = latchkey(&s, &["apps", "get", "demo", "--json"])
-        .await
-        .json();
+    let app = latchkey(&s, &["apps", "get", "demo", "--json"]).await.json();
     assert_eq!(app["slug"], "demo");
     assert_eq!(app["supported_scopes"].as_array().unwrap().len(), 3);
     // Global options also work before the subcommand.
@@ -156,9 +131,7 @@ async fn operator_flow() {
     assert_eq!(apps["apps"].as_array().unwrap().len(), 2);
 
     // --- scopes: a name with ':' travels percent-encoded ---
-    let out = latchkey(&s, &["scopes", "archive", "demo", "mcp:invoke"])
-        .await
-        .ok();
+    let out = latchkey(&s, &["scopes", "archive", "demo", "mcp:invoke"]).await.ok();
     assert!(out.starts_with("SCOPE"), "{out}");
     let (_, app) = s.get("/oauth/apps/demo").await;
     let archived = app["scope_definitions"]
@@ -195,38 +168,26 @@ async fn operator_flow() {
     let id = client["id"].as_str().unwrap().to_owned();
     let client_id = client["client_id"].as_str().unwrap().to_owned();
 
-    let out = latchkey(&s, &["clients", "get", "demo", &client_id])
-        .await
-        .ok();
+    let out = latchkey(&s, &["clients", "get", "demo", &client_id]).await.ok();
     assert!(out.contains(&format!("client_id: {client_id}")), "{out}");
     assert!(!out.contains(&secret), "a secret is never shown twice");
     assert!(!out.contains("will not be shown again"), "{out}");
 
     let out = latchkey(&s, &["clients", "list", "demo"]).await.ok();
-    assert!(
-        out.contains(&client_id) && out.contains("client_secret_basic"),
-        "{out}"
-    );
+    assert!(out.contains(&client_id) && out.contains("client_secret_basic"), "{out}");
 
-    let out = latchkey(
-        &s,
-        &["clients", "rotate-secret", "demo", &id, "--overlap", "60"],
-    )
-    .await
-    .ok();
+    let out = latchkey(&s, &["clients", "rotate-secret", "demo", &id, "--overlap", "60"])
+        .await
+        .ok();
     let rotated = one_time_secret(&out);
     assert_ne!(rotated, secret);
     assert!(out.contains("previous_secret_valid_until: 20"), "{out}");
 
-    let out = latchkey(&s, &["clients", "secrets", "demo", &id])
-        .await
-        .ok();
+    let out = latchkey(&s, &["clients", "secrets", "demo", &id]).await.ok();
     assert_eq!(out.lines().count(), 3, "header and two secrets:\n{out}");
     assert!(!out.contains(&secret) && !out.contains(&rotated), "{out}");
 
-    let out = latchkey(&s, &["clients", "deactivate", "demo", &id])
-        .await
-        .ok();
+    let out = latchkey(&s, &["clients", "deactivate", "demo", &id]).await.ok();
     assert!(out.contains("is_active: false"), "{out}");
 
     // --- signing keys: rotate, then two are listed ---
@@ -260,41 +221,23 @@ async fn operator_flow() {
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["has_password"], true);
     let user_id = user["id"].as_str().unwrap().to_owned();
-    let out = latchkey(&s, &["users", "list", "--email", "ada@example.com"])
-        .await
-        .ok();
+    let out = latchkey(&s, &["users", "list", "--email", "ada@example.com"]).await.ok();
     assert!(out.contains(&user_id) && out.contains("Ada"), "{out}");
 
     // --- organizations: create and add a member ---
-    let org = latchkey(&s, &["orgs", "create", "--name", "Acme", "--json"])
-        .await
-        .json();
+    let org = latchkey(&s, &["orgs", "create", "--name", "Acme", "--json"]).await.json();
     let org_id = org["id"].as_str().unwrap().to_owned();
-    let out = latchkey(
-        &s,
-        &[
-            "orgs",
-            "add-member",
-            &org_id,
-            &user_id,
-            "--permission",
-            "admin",
-        ],
-    )
-    .await
-    .ok();
+    let out = latchkey(&s, &["orgs", "add-member", &org_id, &user_id, "--permission", "admin"])
+        .await
+        .ok();
     assert!(out.contains(&format!("user_id: {user_id}")), "{out}");
     let out = latchkey(&s, &["orgs", "members", &org_id]).await.ok();
     assert!(out.contains(&user_id) && out.contains("admin"), "{out}");
-    let out = latchkey(&s, &["orgs", "remove-member", &org_id, &user_id])
-        .await
-        .ok();
+    let out = latchkey(&s, &["orgs", "remove-member", &org_id, &user_id]).await.ok();
     assert_eq!(out, "removed\n");
 
     // --- audit: the rotation was recorded ---
-    let out = latchkey(&s, &["audit", "--action", "client.secret_rotated"])
-        .await
-        .ok();
+    let out = latchkey(&s, &["audit", "--action", "client.secret_rotated"]).await.ok();
     assert!(out.starts_with("TIME"), "{out}");
     assert!(out.contains("client.secret_rotated"), "{out}");
     assert!(out.contains(&client_id), "{out}");
@@ -309,9 +252,7 @@ async fn operator_flow() {
     );
 
     // --- API keys: a new key is shown once ---
-    let out = latchkey(&s, &["api-keys", "create", "--name", "ci"])
-        .await
-        .ok();
+    let out = latchkey(&s, &["api-keys", "create", "--name", "ci"]).await.ok();
     let key = one_time_secret(&out);
     assert!(key.starts_with("lk_api_"), "{out}");
     let out = latchkey(&s, &["api-keys", "list"]).await.ok();
@@ -333,35 +274,24 @@ async fn errors_are_clear() {
     assert!(err.contains("404 not_found"), "{err}");
 
     // Validation failures carry the server's message.
-    let err = latchkey(&s, &["apps", "create", "--slug", "X", "--name", "x"])
-        .await
-        .err();
+    let err = latchkey(&s, &["apps", "create", "--slug", "X", "--name", "x"]).await.err();
     assert!(err.contains("422 validation_failed"), "{err}");
 
     // No API key: say how to get one, without calling the server.
-    let err = latchkey_with(&s.base, None, &["apps", "list"], None)
-        .await
-        .err();
+    let err = latchkey_with(&s.base, None, &["apps", "list"], None).await.err();
     assert!(err.contains("LATCHKEY_API_KEY"), "{err}");
     assert!(err.contains("api-keys create"), "{err}");
 
     // A wrong key: the server's 401, and the key is not echoed.
     let bad = "lk_api_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let err = latchkey_with(&s.base, Some(bad), &["apps", "list"], None)
-        .await
-        .err();
+    let err = latchkey_with(&s.base, Some(bad), &["apps", "list"], None).await.err();
     assert!(err.contains("401 unauthorized"), "{err}");
     assert!(!err.contains(bad), "{err}");
 
     // No server there: name the URL and suggest the fix.
-    let err = latchkey_with(
-        "http://127.0.0.1:9",
-        Some(&s.api_key),
-        &["apps", "list"],
-        None,
-    )
-    .await
-    .err();
+    let err = latchkey_with("http://127.0.0.1:9", Some(&s.api_key), &["apps", "list"], None)
+        .await
+        .err();
     assert!(err.contains("http://127.0.0.1:9"), "{err}");
     assert!(err.contains("latchkey serve"), "{err}");
     assert!(!err.contains(&s.api_key), "{err}");
@@ -370,13 +300,7 @@ async fn errors_are_clear() {
     let err = latchkey_with(
         &s.base,
         Some(&s.api_key),
-        &[
-            "users",
-            "create",
-            "--email",
-            "a@example.com",
-            "--password-stdin",
-        ],
+        &["users", "create", "--email", "a@example.com", "--password-stdin"],
         Some(""),
     )
     .await

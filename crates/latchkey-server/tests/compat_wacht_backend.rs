@@ -48,10 +48,7 @@ fn prerequisites() -> Option<PathBuf> {
     let dir = PathBuf::from(COMPAT_DIR);
     let problem = if !node_on_path() {
         Some("node is not on PATH (install Node 20 or later)")
-    } else if !dir
-        .join("node_modules/@wacht/backend/package.json")
-        .is_file()
-    {
+    } else if !dir.join("node_modules/@wacht/backend/package.json").is_file() {
         Some("compat/wacht-backend/node_modules/@wacht/backend is missing")
     } else {
         None
@@ -59,14 +56,10 @@ fn prerequisites() -> Option<PathBuf> {
     match problem {
         None => Some(dir),
         Some(p) if required() => {
-            panic!(
-                "{p}; {REQUIRE_ENV}=1 requires this test to run: run npm ci in compat/wacht-backend"
-            )
+            panic!("{p}; {REQUIRE_ENV}=1 requires this test to run: run npm ci in compat/wacht-backend")
         }
         Some(p) => {
-            eprintln!(
-                "skipped: run npm ci in compat/wacht-backend ({p}; set {REQUIRE_ENV}=1 to make this a failure)"
-            );
+            eprintln!("skipped: run npm ci in compat/wacht-backend ({p}; set {REQUIRE_ENV}=1 to make this a failure)");
             None
         }
     }
@@ -135,10 +128,7 @@ async fn wacht_backend_oauth_calls_work_unchanged() {
     let app = s.create_app(slug).await;
     let client = s.create_client(slug).await;
     let (status, user) = s
-        .post(
-            "/users",
-            json!({"email": "grant-user@example.com", "name": "Grant User"}),
-        )
+        .post("/users", json!({"email": "grant-user@example.com", "name": "Grant User"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{user}");
     let user_id = id_of(&user, "user");
@@ -171,10 +161,9 @@ async fn wacht_backend_oauth_calls_work_unchanged() {
         ("LATCHKEY_GRANT_ID", grant_id.clone()),
     ];
     let out_dir = s.dir.path().to_path_buf();
-    let run =
-        tokio::task::spawn_blocking(move || run_script(&dir, &envs, &out_dir, SCRIPT_TIMEOUT))
-            .await
-            .expect("script runner thread");
+    let run = tokio::task::spawn_blocking(move || run_script(&dir, &envs, &out_dir, SCRIPT_TIMEOUT))
+        .await
+        .expect("script runner thread");
     match run.status {
         Some(status) if status.success() => println!("{}", run.stdout),
         status => panic!(
@@ -191,9 +180,7 @@ async fn wacht_backend_oauth_calls_work_unchanged() {
     }
 
     // The script revoked the seeded grant.
-    let (status, body) = s
-        .get(&format!("/oauth/apps/{slug}/clients/{client_key}/grants"))
-        .await;
+    let (status, body) = s.get(&format!("/oauth/apps/{slug}/clients/{client_key}/grants")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let grants = body["grants"].as_array().expect("grants array");
     let g = grants
@@ -204,10 +191,7 @@ async fn wacht_backend_oauth_calls_work_unchanged() {
     assert!(g["revoked_at"].is_string(), "{g}");
 
     // And both the rotation and the revocation are on the audit trail, by the API key.
-    for (action, target_type) in [
-        ("client.secret_rotated", "client"),
-        ("grant.revoked", "grant"),
-    ] {
+    for (action, target_type) in [("client.secret_rotated", "client"), ("grant.revoked", "grant")] {
         let (status, body) = s.get(&format!("/audit-events?action={action}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let events = body["events"].as_array().expect("events array");

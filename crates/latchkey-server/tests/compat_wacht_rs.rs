@@ -12,9 +12,8 @@ use latchkey_store::grants::NewGrant;
 use reqwest::StatusCode;
 use serde_json::json;
 use wacht::models::{
-    CreateOAuthAppRequest, CreateOAuthClientRequest, OAuthScopeDefinition,
-    SetOAuthScopeMappingRequest, UpdateOAuthAppRequest, UpdateOAuthClientRequest,
-    UpdateOAuthScopeRequest,
+    CreateOAuthAppRequest, CreateOAuthClientRequest, OAuthScopeDefinition, SetOAuthScopeMappingRequest, UpdateOAuthAppRequest,
+    UpdateOAuthClientRequest, UpdateOAuthScopeRequest,
 };
 use wacht::{WachtClient, WachtConfig};
 
@@ -90,16 +89,9 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         .send()
         .await
         .expect("update scope");
-    let def = app2
-        .scope_definitions
-        .iter()
-        .find(|d| d.scope == "mcp:invoke")
-        .unwrap();
+    let def = app2.scope_definitions.iter().find(|d| d.scope == "mcp:invoke").unwrap();
     assert_eq!(def.display_name, "Call MCP tools");
-    assert_eq!(
-        def.description, "Invoke tools access",
-        "description not sent, kept"
-    );
+    assert_eq!(def.description, "Invoke tools access", "description not sent, kept");
 
     let mapped = oauth
         .set_oauth_scope_mapping(
@@ -114,21 +106,13 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         .send()
         .await
         .expect("mapping");
-    let w = mapped
-        .scope_definitions
-        .iter()
-        .find(|d| d.scope == "write")
-        .unwrap();
+    let w = mapped.scope_definitions.iter().find(|d| d.scope == "write").unwrap();
     assert_eq!(
         (w.category.as_str(), w.organization_permission.as_deref()),
         ("organization", Some("org:write"))
     );
 
-    let archived = oauth
-        .archive_oauth_scope("acme", "mcp:invoke")
-        .send()
-        .await
-        .expect("archive");
+    let archived = oauth.archive_oauth_scope("acme", "mcp:invoke").send().await.expect("archive");
     assert!(
         archived
             .scope_definitions
@@ -151,14 +135,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         .await
         .expect("update app");
     assert_eq!(patched.name, "Acme Corp");
-    assert!(
-        patched
-            .scope_definitions
-            .iter()
-            .find(|d| d.scope == "mcp:invoke")
-            .unwrap()
-            .archived
-    );
+    assert!(patched.scope_definitions.iter().find(|d| d.scope == "mcp:invoke").unwrap().archived);
     assert_eq!(
         patched
             .scope_definitions
@@ -170,11 +147,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         Some("org:write")
     );
 
-    let unarchived = oauth
-        .unarchive_oauth_scope("acme", "mcp:invoke")
-        .send()
-        .await
-        .expect("unarchive");
+    let unarchived = oauth.unarchive_oauth_scope("acme", "mcp:invoke").send().await.expect("unarchive");
     assert!(
         !unarchived
             .scope_definitions
@@ -226,11 +199,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         .send()
         .await
         .expect("create branded");
-    let v = oauth
-        .verify_oauth_app_domain("branded")
-        .send()
-        .await
-        .expect("verify domain");
+    let v = oauth.verify_oauth_app_domain("branded").send().await.expect("verify domain");
     assert_eq!(v.domain, "auth.branded.invalid");
     assert_eq!(v.cname_target, "localhost");
     assert!(!v.verified);
@@ -272,10 +241,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
     assert_eq!(created.access_token_ttl_seconds, 900);
     let clients = oauth.list_oauth_clients("acme").send().await.unwrap();
     assert_eq!(clients.len(), 1);
-    assert!(
-        clients[0].client_secret.is_none(),
-        "listing never shows secrets"
-    );
+    assert!(clients[0].client_secret.is_none(), "listing never shows secrets");
 
     let updated = oauth
         .update_oauth_client(
@@ -283,10 +249,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
             &created.id,
             UpdateOAuthClientRequest {
                 client_name: Some("Example 2".into()),
-                redirect_uris: Some(vec![
-                    "https://app.example.com/callback".into(),
-                    "http://127.0.0.1/cb".into(),
-                ]),
+                redirect_uris: Some(vec!["https://app.example.com/callback".into(), "http://127.0.0.1/cb".into()]),
                 ..Default::default()
             },
         )
@@ -295,10 +258,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         .expect("update client");
     assert_eq!(updated.client_name.as_deref(), Some("Example 2"));
     assert_eq!(updated.redirect_uris.len(), 2);
-    assert_eq!(
-        updated.access_token_ttl_seconds, 900,
-        "unsent fields keep their values"
-    );
+    assert_eq!(updated.access_token_ttl_seconds, 900, "unsent fields keep their values");
 
     // The public client_id is accepted in paths too.
     let rotated = oauth
@@ -311,9 +271,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
 
     // Grants: seeded through the store (they come from end-user consent), listed and revoked
     // through the SDK.
-    let (status, user) = s
-        .post("/users", json!({"email": "ada@example.com", "name": "Ada"}))
-        .await;
+    let (status, user) = s.post("/users", json!({"email": "ada@example.com", "name": "Ada"})).await;
     assert_eq!(status, StatusCode::CREATED);
     let user_id: Id = user["id"].as_str().unwrap().parse().unwrap();
     let grant = s
@@ -333,11 +291,7 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         )
         .await
         .unwrap();
-    let grants = oauth
-        .list_oauth_grants("acme", &created.id)
-        .send()
-        .await
-        .expect("grants");
+    let grants = oauth.list_oauth_grants("acme", &created.id).send().await.expect("grants");
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].id, grant.id.to_string());
     assert_eq!(grants[0].status, "active");
@@ -353,84 +307,39 @@ async fn every_oauth_call_of_the_wacht_crate_works() {
         .send()
         .await
         .expect("revoke twice is fine");
-    let grants = oauth
-        .list_oauth_grants("acme", &created.id)
-        .send()
-        .await
-        .unwrap();
+    let grants = oauth.list_oauth_grants("acme", &created.id).send().await.unwrap();
     assert_eq!(grants[0].status, "revoked");
     assert!(grants[0].revoked_at.is_some());
     assert!(
-        oauth
-            .revoke_oauth_grant("acme", &created.id, "12345")
-            .send()
-            .await
-            .is_err(),
+        oauth.revoke_oauth_grant("acme", &created.id, "12345").send().await.is_err(),
         "unknown grant is an error"
     );
 
-    oauth
-        .deactivate_oauth_client("acme", &created.id)
-        .send()
-        .await
-        .expect("deactivate");
+    oauth.deactivate_oauth_client("acme", &created.id).send().await.expect("deactivate");
     assert!(!oauth.list_oauth_clients("acme").send().await.unwrap()[0].is_active);
 
     // Signing keys.
     let keys = oauth.list_signing_keys("acme").send().await.expect("keys");
     assert_eq!(keys.len(), 1);
-    assert_eq!(
-        (keys[0].status.as_str(), keys[0].algorithm.as_str()),
-        ("active", "RS256")
-    );
-    assert!(
-        keys[0]
-            .public_key_pem
-            .starts_with("-----BEGIN PUBLIC KEY-----")
-    );
-    let rotated = oauth
-        .rotate_signing_key("acme")
-        .send()
-        .await
-        .expect("rotate key");
+    assert_eq!((keys[0].status.as_str(), keys[0].algorithm.as_str()), ("active", "RS256"));
+    assert!(keys[0].public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let rotated = oauth.rotate_signing_key("acme").send().await.expect("rotate key");
     assert_eq!(rotated.new.status, "active");
     let keys = oauth.list_signing_keys("acme").send().await.unwrap();
     assert_eq!(keys.len(), 2);
-    assert_eq!(
-        keys.iter()
-            .find(|k| k.kid != rotated.new.kid)
-            .unwrap()
-            .status,
-        "retired"
-    );
+    assert_eq!(keys.iter().find(|k| k.kid != rotated.new.kid).unwrap().status, "retired");
     oauth
         .compromise_signing_key("acme", &rotated.new.kid)
         .send()
         .await
         .expect("compromise");
     let keys = oauth.list_signing_keys("acme").send().await.unwrap();
-    assert_eq!(
-        keys.iter()
-            .find(|k| k.kid == rotated.new.kid)
-            .unwrap()
-            .status,
-        "compromised"
-    );
-    assert_eq!(
-        keys.iter().filter(|k| k.status == "active").count(),
-        1,
-        "a replacement took over"
-    );
+    assert_eq!(keys.iter().find(|k| k.kid == rotated.new.kid).unwrap().status, "compromised");
+    assert_eq!(keys.iter().filter(|k| k.status == "active").count(), 1, "a replacement took over");
 
     // Errors surface as the SDK's API error with the server's message.
-    match oauth
-        .update_oauth_app("nope", UpdateOAuthAppRequest::default())
-        .send()
-        .await
-    {
-        Err(wacht::Error::Api {
-            status, message, ..
-        }) => {
+    match oauth.update_oauth_app("nope", UpdateOAuthAppRequest::default()).send().await {
+        Err(wacht::Error::Api { status, message, .. }) => {
             assert_eq!(status.as_u16(), 404);
             assert!(message.contains("not found"), "{message}");
         }

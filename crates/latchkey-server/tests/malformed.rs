@@ -75,12 +75,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
 
     // A second tenant with its own key.
     let (other_key, record) = credentials::api_key(&s.state.hasher, "other", None);
-    let other = s
-        .state
-        .store
-        .create_deployment("other", &record)
-        .await
-        .unwrap();
+    let other = s.state.store.create_deployment("other", &record).await.unwrap();
     assert!(SecretKind::ApiKey.looks_valid(other_key.expose()));
 
     use Method as M;
@@ -120,13 +115,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             Body::Json(json!({"slug": "beta", "name": "x", "fqdn": "https://auth.example.com"})),
             422,
         ),
-        case(
-            "missing name",
-            M::POST,
-            "/oauth/apps",
-            Body::Json(json!({"slug": "beta"})),
-            422,
-        ),
+        case("missing name", M::POST, "/oauth/apps", Body::Json(json!({"slug": "beta"})), 422),
         case(
             "unknown field",
             M::POST,
@@ -145,9 +134,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             "bad scope category",
             M::POST,
             "/oauth/apps",
-            Body::Json(
-                json!({"slug": "beta", "name": "x", "scope_definitions": [{"scope": "a", "category": "galaxy"}]}),
-            ),
+            Body::Json(json!({"slug": "beta", "name": "x", "scope_definitions": [{"scope": "a", "category": "galaxy"}]})),
             422,
         ),
         case(
@@ -168,10 +155,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             "svg logo",
             M::POST,
             "/oauth/apps",
-            Body::Form(
-                vec![("slug", "beta"), ("name", "Beta")],
-                Some(b"<svg onload=alert(1)/>".to_vec()),
-            ),
+            Body::Form(vec![("slug", "beta"), ("name", "Beta")], Some(b"<svg onload=alert(1)/>".to_vec())),
             422,
         ),
         case(
@@ -179,11 +163,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             M::POST,
             "/oauth/apps",
             Body::Form(
-                vec![
-                    ("slug", "beta"),
-                    ("name", "Beta"),
-                    ("allow_dynamic_client_registration", "maybe"),
-                ],
+                vec![("slug", "beta"), ("name", "Beta"), ("allow_dynamic_client_registration", "maybe")],
                 None,
             ),
             422,
@@ -192,10 +172,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             "form unknown field",
             M::POST,
             "/oauth/apps",
-            Body::Form(
-                vec![("slug", "beta"), ("name", "Beta"), ("colour", "red")],
-                None,
-            ),
+            Body::Form(vec![("slug", "beta"), ("name", "Beta"), ("colour", "red")], None),
             422,
         ),
         case(
@@ -226,13 +203,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             Body::Json(json!({"name": "  "})),
             422,
         ),
-        case(
-            "method not allowed",
-            M::DELETE,
-            "/oauth/apps",
-            Body::None,
-            405,
-        ),
+        case("method not allowed", M::DELETE, "/oauth/apps", Body::None, 405),
         case(
             "client on unknown app",
             M::POST,
@@ -293,9 +264,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             "pkjwt with http jwks_uri",
             M::POST,
             "/oauth/apps/acme/clients",
-            client_body(
-                json!({"client_auth_method": "private_key_jwt", "jwks_uri": "http://keys.example.com/jwks"}),
-            ),
+            client_body(json!({"client_auth_method": "private_key_jwt", "jwks_uri": "http://keys.example.com/jwks"})),
             422,
         ),
         case(
@@ -403,20 +372,8 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             Body::Json(json!({"category": ""})),
             422,
         ),
-        case(
-            "user id not a number",
-            M::GET,
-            "/users/abc",
-            Body::None,
-            404,
-        ),
-        case(
-            "bad email",
-            M::POST,
-            "/users",
-            Body::Json(json!({"email": "not-an-email"})),
-            422,
-        ),
+        case("user id not a number", M::GET, "/users/abc", Body::None, 404),
+        case("bad email", M::POST, "/users", Body::Json(json!({"email": "not-an-email"})), 422),
         case(
             "weak password",
             M::POST,
@@ -452,34 +409,10 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
             Body::Json(json!({"identifier": "https://api.example.com/mcp", "scopes": ["admin"]})),
             422,
         ),
-        case(
-            "audit bad since",
-            M::GET,
-            "/audit-events?since=yesterday",
-            Body::None,
-            400,
-        ),
-        case(
-            "audit limit too large",
-            M::GET,
-            "/audit-events?limit=100000",
-            Body::None,
-            400,
-        ),
-        case(
-            "api key without name",
-            M::POST,
-            "/api-keys",
-            Body::Json(json!({"name": ""})),
-            422,
-        ),
-        case(
-            "unknown route",
-            M::GET,
-            "/oauth/nothing-here",
-            Body::None,
-            404,
-        ),
+        case("audit bad since", M::GET, "/audit-events?since=yesterday", Body::None, 400),
+        case("audit limit too large", M::GET, "/audit-events?limit=100000", Body::None, 400),
+        case("api key without name", M::POST, "/api-keys", Body::Json(json!({"name": ""})), 422),
+        case("unknown route", M::GET, "/oauth/nothing-here", Body::None, 404),
     ];
     let mut with_auth = |name, auth: Auth, path: &str, status| {
         cases.push(Case {
@@ -500,19 +433,11 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
     );
     with_auth(
         "client secret as api key",
-        Auth::Raw(format!(
-            "Bearer {}",
-            client["client_secret"].as_str().unwrap()
-        )),
+        Auth::Raw(format!("Bearer {}", client["client_secret"].as_str().unwrap())),
         "/oauth/apps",
         401,
     );
-    with_auth(
-        "basic scheme",
-        Auth::Raw("Basic dXNlcjpwYXNz".into()),
-        "/oauth/apps",
-        401,
-    );
+    with_auth("basic scheme", Auth::Raw("Basic dXNlcjpwYXNz".into()), "/oauth/apps", 401);
     with_auth(
         "another deployment in the path",
         Auth::Key,
@@ -541,15 +466,12 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
 
     // Let the API keys' last-used stamps settle so they do not count as a change.
     s.get("/oauth/apps").await;
-    s.call_as(other_key.expose(), M::GET, "/oauth/apps", None)
-        .await;
+    s.call_as(other_key.expose(), M::GET, "/oauth/apps", None).await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let before = s.dump().await;
 
     for c in cases {
-        let mut req = s
-            .http
-            .request(c.method.clone(), format!("{}{}", s.base, c.path));
+        let mut req = s.http.request(c.method.clone(), format!("{}{}", s.base, c.path));
         req = match &c.auth {
             Auth::Key => req.bearer_auth(&s.api_key),
             Auth::None => req,
@@ -563,7 +485,9 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
                 let mut boundary_body = Vec::new();
                 let boundary = "latchkeyboundary";
                 for (k, v) in fields {
-                    boundary_body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+                    boundary_body.extend_from_slice(
+                        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+                    );
                 }
                 if let Some(bytes) = logo {
                     boundary_body.extend_from_slice(
@@ -573,11 +497,8 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
                     boundary_body.extend_from_slice(b"\r\n");
                 }
                 boundary_body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-                req.header(
-                    CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(boundary_body)
+                req.header(CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+                    .body(boundary_body)
             }
         };
         let resp = req.send().await.unwrap();
@@ -586,21 +507,11 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
         assert_eq!(status, c.status, "{}: {body}", c.name);
         let code = body["error"].as_str().unwrap_or_default();
         let message = body["message"].as_str().unwrap_or_default();
-        assert!(
-            !code.is_empty() && !message.is_empty(),
-            "{}: error shape {body}",
-            c.name
-        );
+        assert!(!code.is_empty() && !message.is_empty(), "{}: error shape {body}", c.name);
     }
 
     let after = s.dump().await;
-    let changed: Vec<_> = after
-        .lines()
-        .filter(|l| !before.lines().any(|b| b == *l))
-        .collect();
-    assert!(
-        changed.is_empty(),
-        "a refused request changed the store: {changed:#?}"
-    );
+    let changed: Vec<_> = after.lines().filter(|l| !before.lines().any(|b| b == *l)).collect();
+    assert!(changed.is_empty(), "a refused request changed the store: {changed:#?}");
     assert_eq!(after, before);
 }

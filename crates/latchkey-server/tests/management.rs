@@ -23,14 +23,7 @@ async fn user(s: &TestServer, email: &str) -> Id {
     id(&u)
 }
 
-async fn grant(
-    s: &TestServer,
-    app: &Value,
-    client: &Value,
-    user_id: Id,
-    resource: GrantedResource,
-    scopes: &[&str],
-) -> Id {
+async fn grant(s: &TestServer, app: &Value, client: &Value, user_id: Id, resource: GrantedResource, scopes: &[&str]) -> Id {
     s.state
         .store
         .upsert_grant(
@@ -81,10 +74,7 @@ async fn secret_rotation_with_and_without_overlap() {
     assert!(secret_works(&s, &client, &second).await);
 
     s.clock.advance_seconds(601);
-    assert!(
-        !secret_works(&s, &client, &first).await,
-        "after the overlap it does not"
-    );
+    assert!(!secret_works(&s, &client, &first).await, "after the overlap it does not");
     assert!(secret_works(&s, &client, &second).await);
 
     // Without overlap (the SDKs' call sends no body) the previous secret stops at once.
@@ -100,20 +90,13 @@ async fn secret_rotation_with_and_without_overlap() {
     assert!(secret_works(&s, &client, third).await);
 
     // The listing shows hints and times, never the secrets.
-    let (_, list) = s
-        .get(&format!("/oauth/apps/acme/clients/{cid}/secrets"))
-        .await;
+    let (_, list) = s.get(&format!("/oauth/apps/acme/clients/{cid}/secrets")).await;
     let text = list.to_string();
     assert_eq!(list["secrets"].as_array().unwrap().len(), 3);
     for secret in [&first, &second, &third.to_owned()] {
         assert!(!text.contains(secret.as_str()));
     }
-    assert!(
-        list["secrets"][0]["created_by"]
-            .as_str()
-            .unwrap()
-            .starts_with("api_key:")
-    );
+    assert!(list["secrets"][0]["created_by"].as_str().unwrap().starts_with("api_key:"));
 
     // Each rotation is audited with actor and time.
     let (_, ev) = s.get("/audit-events?action=client.secret_rotated").await;
@@ -136,67 +119,35 @@ async fn auth_method_changes_issue_or_drop_secrets() {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED);
-    assert!(
-        public.get("client_secret").is_none(),
-        "public clients get no secret"
-    );
-    let path = format!(
-        "/oauth/apps/acme/clients/{}",
-        public["id"].as_str().unwrap()
-    );
+    assert!(public.get("client_secret").is_none(), "public clients get no secret");
+    let path = format!("/oauth/apps/acme/clients/{}", public["id"].as_str().unwrap());
 
     // none -> client_secret_basic: a secret is issued, once.
-    let (st, c) = s
-        .patch(&path, json!({"client_auth_method": "client_secret_basic"}))
-        .await;
+    let (st, c) = s.patch(&path, json!({"client_auth_method": "client_secret_basic"})).await;
     assert_eq!(st, StatusCode::OK, "{c}");
-    let basic = c["client_secret"]
-        .as_str()
-        .expect("secret issued")
-        .to_owned();
+    let basic = c["client_secret"].as_str().expect("secret issued").to_owned();
     assert!(secret_works(&s, &public, &basic).await);
     let (_, again) = s.get(&path).await;
     assert!(again.get("client_secret").is_none());
 
     // basic -> client_secret_jwt: a new secret that the server can recover (sealed).
-    let (_, c) = s
-        .patch(&path, json!({"client_auth_method": "client_secret_jwt"}))
-        .await;
+    let (_, c) = s.patch(&path, json!({"client_auth_method": "client_secret_jwt"})).await;
     let jwt_secret = c["client_secret"].as_str().expect("new secret").to_owned();
     assert!(!secret_works(&s, &public, &basic).await);
-    let live = s
-        .state
-        .store
-        .live_client_secrets(id(&public))
-        .await
-        .unwrap();
+    let live = s.state.store.live_client_secrets(id(&public)).await.unwrap();
     let sealed = live[0].sealed.as_deref().expect("sealed copy");
-    let opened = s
-        .state
-        .sealer
-        .open(sealed, &format!("client_secret:{}", live[0].id))
-        .unwrap();
+    let opened = s.state.sealer.open(sealed, &format!("client_secret:{}", live[0].id)).unwrap();
     assert_eq!(opened, jwt_secret.as_bytes());
     assert!(!sealed.contains(&jwt_secret));
 
     // -> none: every secret stops working.
     let (_, c) = s.patch(&path, json!({"client_auth_method": "none"})).await;
     assert!(c.get("client_secret").is_none());
-    assert!(
-        s.state
-            .store
-            .live_client_secrets(id(&public))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.state.store.live_client_secrets(id(&public)).await.unwrap().is_empty());
 
     // Deactivate (DELETE) and reactivate, each audited.
     let (st, c) = s.delete(&path).await;
-    assert_eq!(
-        (st, c["is_active"].as_bool()),
-        (StatusCode::OK, Some(false))
-    );
+    assert_eq!((st, c["is_active"].as_bool()), (StatusCode::OK, Some(false)));
     let (_, c) = s.post_empty(&format!("{path}/reactivate")).await;
     assert_eq!(c["is_active"], true);
     let (_, ev) = s
@@ -232,39 +183,13 @@ async fn grants_are_listed_per_client_and_user_and_revoked_with_actor_and_reason
     let cid = client["id"].as_str().unwrap();
     let ada = user(&s, "ada@example.com").await;
     let bob = user(&s, "bob@example.com").await;
-    let g1 = grant(
-        &s,
-        &app,
-        &client,
-        ada,
-        GrantedResource::User(ada),
-        &["read"],
-    )
-    .await;
-    let g2 = grant(
-        &s,
-        &app,
-        &client,
-        bob,
-        GrantedResource::User(bob),
-        &["read", "write"],
-    )
-    .await;
+    let g1 = grant(&s, &app, &client, ada, GrantedResource::User(ada), &["read"]).await;
+    let g2 = grant(&s, &app, &client, bob, GrantedResource::User(bob), &["read", "write"]).await;
     // Approving again widens the existing grant instead of adding one.
-    let g1b = grant(
-        &s,
-        &app,
-        &client,
-        ada,
-        GrantedResource::User(ada),
-        &["write"],
-    )
-    .await;
+    let g1b = grant(&s, &app, &client, ada, GrantedResource::User(ada), &["write"]).await;
     assert_eq!(g1, g1b);
 
-    let (_, list) = s
-        .get(&format!("/oauth/apps/acme/clients/{cid}/grants"))
-        .await;
+    let (_, list) = s.get(&format!("/oauth/apps/acme/clients/{cid}/grants")).await;
     assert_eq!(list["grants"].as_array().unwrap().len(), 2);
     let (_, mine) = s.get(&format!("/users/{ada}/grants")).await;
     assert_eq!(mine["grants"].as_array().unwrap().len(), 1);
@@ -279,21 +204,12 @@ async fn grants_are_listed_per_client_and_user_and_revoked_with_actor_and_reason
     assert_eq!(st, StatusCode::OK);
     assert_eq!(revoked["status"], "revoked");
     assert_eq!(revoked["revoke_reason"], "user asked");
-    assert!(
-        revoked["revoked_by"]
-            .as_str()
-            .unwrap()
-            .starts_with("api_key:")
-    );
+    assert!(revoked["revoked_by"].as_str().unwrap().starts_with("api_key:"));
     let when = revoked["revoked_at"].clone();
 
     // Twice: same answer, nothing new recorded.
     s.clock.advance_seconds(5);
-    let (st, again) = s
-        .post_empty(&format!(
-            "/oauth/apps/acme/clients/{cid}/grants/{g1}/revoke"
-        ))
-        .await;
+    let (st, again) = s.post_empty(&format!("/oauth/apps/acme/clients/{cid}/grants/{g1}/revoke")).await;
     assert_eq!((st, &again["revoked_at"]), (StatusCode::OK, &when));
     let (_, ev) = s.get("/audit-events?action=grant.revoked").await;
     assert_eq!(ev["events"].as_array().unwrap().len(), 1);
@@ -310,11 +226,7 @@ async fn grants_are_listed_per_client_and_user_and_revoked_with_actor_and_reason
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
-    let (_, active) = s
-        .get(&format!(
-            "/oauth/apps/acme/clients/{cid}/grants?status=active"
-        ))
-        .await;
+    let (_, active) = s.get(&format!("/oauth/apps/acme/clients/{cid}/grants?status=active")).await;
     assert_eq!(active["grants"].as_array().unwrap().len(), 1);
 
     // Deleting a user revokes their grants.
@@ -331,30 +243,14 @@ async fn scopes_held_by_live_grants_cannot_be_removed() {
     let app = s.create_app("acme").await;
     let client = s.create_client("acme").await;
     let ada = user(&s, "ada@example.com").await;
-    let g = grant(
-        &s,
-        &app,
-        &client,
-        ada,
-        GrantedResource::User(ada),
-        &["read", "mcp:invoke"],
-    )
-    .await;
+    let g = grant(&s, &app, &client, ada, GrantedResource::User(ada), &["read", "mcp:invoke"]).await;
 
-    let (st, e) = s
-        .patch(
-            "/oauth/apps/acme",
-            json!({"supported_scopes": ["read", "write"]}),
-        )
-        .await;
+    let (st, e) = s.patch("/oauth/apps/acme", json!({"supported_scopes": ["read", "write"]})).await;
     assert_eq!(st, StatusCode::CONFLICT, "{e}");
     assert!(e["message"].as_str().unwrap().contains("archive"));
     // A scope whose name is a LIKE pattern prefix of a held one is not mistaken for it.
     let (st, _) = s
-        .patch(
-            "/oauth/apps/acme",
-            json!({"supported_scopes": ["read", "mcp:invoke"]}),
-        )
+        .patch("/oauth/apps/acme", json!({"supported_scopes": ["read", "mcp:invoke"]}))
         .await;
     assert_eq!(st, StatusCode::OK, "write is held by nobody");
 
@@ -363,19 +259,12 @@ async fn scopes_held_by_live_grants_cannot_be_removed() {
         client["id"].as_str().unwrap()
     ))
     .await;
-    let (st, a) = s
-        .patch("/oauth/apps/acme", json!({"supported_scopes": ["read"]}))
-        .await;
+    let (st, a) = s.patch("/oauth/apps/acme", json!({"supported_scopes": ["read"]})).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(a["supported_scopes"], json!(["read"]));
 
     // Disabling is its own audited action; the deployment-scoped path serves the same app.
-    let (_, a) = s
-        .patch(
-            "/deployments/1/oauth/apps/acme",
-            json!({"is_active": false}),
-        )
-        .await;
+    let (_, a) = s.patch("/deployments/1/oauth/apps/acme", json!({"is_active": false})).await;
     assert_eq!(a["is_active"], false);
     let (_, ev) = s.get("/audit-events?action=app.disabled").await;
     assert_eq!(ev["events"][0]["details"]["before"]["is_active"], true);
@@ -383,22 +272,14 @@ async fn scopes_held_by_live_grants_cannot_be_removed() {
 
     // Domains are unique across apps.
     let (st, _) = s
-        .post(
-            "/oauth/apps",
-            json!({"slug": "one", "name": "One", "fqdn": "auth.one.test"}),
-        )
+        .post("/oauth/apps", json!({"slug": "one", "name": "One", "fqdn": "auth.one.test"}))
         .await;
     assert_eq!(st, StatusCode::CREATED);
     let (st, _) = s
-        .post(
-            "/oauth/apps",
-            json!({"slug": "two", "name": "Two", "fqdn": "AUTH.ONE.TEST"}),
-        )
+        .post("/oauth/apps", json!({"slug": "two", "name": "Two", "fqdn": "AUTH.ONE.TEST"}))
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
-    let (st, _) = s
-        .patch("/oauth/apps/acme", json!({"fqdn": "auth.one.test"}))
-        .await;
+    let (st, _) = s.patch("/oauth/apps/acme", json!({"fqdn": "auth.one.test"})).await;
     assert_eq!(st, StatusCode::CONFLICT);
 }
 
@@ -426,27 +307,18 @@ async fn directory_rules() {
         .unwrap()
         .unwrap();
     assert_eq!(creds.id, ada);
-    assert!(latchkey_core::password::verify_password(
-        "correct horse battery",
-        &hash.unwrap()
-    ));
+    assert!(latchkey_core::password::verify_password("correct horse battery", &hash.unwrap()));
 
     let (_, org) = s.post("/organizations", json!({"name": "Acme Inc"})).await;
     let org_id = id(&org);
     let (_, ws) = s
-        .post(
-            "/workspaces",
-            json!({"name": "Research", "organization_id": org_id.to_string()}),
-        )
+        .post("/workspaces", json!({"name": "Research", "organization_id": org_id.to_string()}))
         .await;
     let ws_id = id(&ws);
 
     // Workspace membership needs organization membership first.
     let (st, _) = s
-        .post(
-            &format!("/workspaces/{ws_id}/memberships"),
-            json!({"user_id": ada.to_string()}),
-        )
+        .post(&format!("/workspaces/{ws_id}/memberships"), json!({"user_id": ada.to_string()}))
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
     let (st, m) = s
@@ -469,17 +341,12 @@ async fn directory_rules() {
             json!({"permissions": ["org:read", "org:admin"]}),
         )
         .await;
-    assert_eq!(
-        (st, m["permissions"].clone()),
-        (StatusCode::OK, json!(["org:read", "org:admin"]))
-    );
+    assert_eq!((st, m["permissions"].clone()), (StatusCode::OK, json!(["org:read", "org:admin"])));
     let (_, mine) = s.get(&format!("/users/{ada}/memberships")).await;
     assert_eq!(mine["memberships"].as_array().unwrap().len(), 2);
 
     // Leaving the organization leaves its workspaces too.
-    let (st, _) = s
-        .delete(&format!("/organizations/{org_id}/memberships/{ada}"))
-        .await;
+    let (st, _) = s.delete(&format!("/organizations/{org_id}/memberships/{ada}")).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (_, wm) = s.get(&format!("/workspaces/{ws_id}/memberships")).await;
     assert_eq!(wm["memberships"], json!([]));
@@ -487,33 +354,9 @@ async fn directory_rules() {
     // Deleting an organization revokes grants on it and its workspaces.
     let app = s.create_app("acme").await;
     let client = s.create_client("acme").await;
-    let g_org = grant(
-        &s,
-        &app,
-        &client,
-        ada,
-        GrantedResource::Organization(org_id),
-        &["read"],
-    )
-    .await;
-    let g_ws = grant(
-        &s,
-        &app,
-        &client,
-        ada,
-        GrantedResource::Workspace(ws_id),
-        &["read"],
-    )
-    .await;
-    let g_me = grant(
-        &s,
-        &app,
-        &client,
-        ada,
-        GrantedResource::User(ada),
-        &["read"],
-    )
-    .await;
+    let g_org = grant(&s, &app, &client, ada, GrantedResource::Organization(org_id), &["read"]).await;
+    let g_ws = grant(&s, &app, &client, ada, GrantedResource::Workspace(ws_id), &["read"]).await;
+    let g_me = grant(&s, &app, &client, ada, GrantedResource::User(ada), &["read"]).await;
     let (st, _) = s.delete(&format!("/organizations/{org_id}")).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     for (g, status) in [(g_org, "revoked"), (g_ws, "revoked"), (g_me, "active")] {
@@ -543,15 +386,8 @@ async fn directory_rules() {
             json!({"given_name": "Ada", "password": "another long password"}),
         )
         .await;
-    assert_eq!(
-        (upd["name"].as_str(), upd["given_name"].as_str()),
-        (Some("Ada"), Some("Ada"))
-    );
-    let (_, ev) = s
-        .get(&format!(
-            "/audit-events?action=user.updated&target_id={ada}"
-        ))
-        .await;
+    assert_eq!((upd["name"].as_str(), upd["given_name"].as_str()), (Some("Ada"), Some("Ada")));
+    let (_, ev) = s.get(&format!("/audit-events?action=user.updated&target_id={ada}")).await;
     assert_eq!(ev["events"][0]["details"]["password_changed"], true);
     assert!(!ev.to_string().contains("another long password"));
 }
@@ -591,18 +427,11 @@ async fn resource_servers_crud_and_alias_uniqueness() {
     assert_eq!(st, StatusCode::CREATED);
     let (st, _) = s
         .patch(
-            &format!(
-                "/oauth/apps/acme/resource-servers/{}",
-                rest["id"].as_str().unwrap()
-            ),
+            &format!("/oauth/apps/acme/resource-servers/{}", rest["id"].as_str().unwrap()),
             json!({"aliases": ["mcp"]}),
         )
         .await;
-    assert_eq!(
-        st,
-        StatusCode::CONFLICT,
-        "update cannot take another's alias"
-    );
+    assert_eq!(st, StatusCode::CONFLICT, "update cannot take another's alias");
 
     let (st, upd) = s
         .patch(
@@ -617,13 +446,9 @@ async fn resource_servers_crud_and_alias_uniqueness() {
     );
     let (_, list) = s.get("/oauth/apps/acme/resource-servers").await;
     assert_eq!(list["resource_servers"].as_array().unwrap().len(), 2);
-    let (st, _) = s
-        .delete(&format!("/oauth/apps/acme/resource-servers/{rid}"))
-        .await;
+    let (st, _) = s.delete(&format!("/oauth/apps/acme/resource-servers/{rid}")).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    let (st, _) = s
-        .get(&format!("/oauth/apps/acme/resource-servers/{rid}"))
-        .await;
+    let (st, _) = s.get(&format!("/oauth/apps/acme/resource-servers/{rid}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (_, ev) = s.get("/audit-events?action=resource_server.").await;
     assert_eq!(ev["events"].as_array().unwrap().len(), 4);
@@ -644,30 +469,17 @@ async fn signing_keys_are_sealed_and_compromise_rules() {
     assert_eq!(pair.public_key().modulus_len(), 256, "RSA-2048");
     assert!(!sealed.contains("MII"), "not PEM/DER in the clear");
     let other = latchkey_core::crypto::MasterKey::generate().sealer();
-    assert!(
-        other
-            .open(&sealed, &format!("signing_key:{}", active.id))
-            .is_err()
-    );
+    assert!(other.open(&sealed, &format!("signing_key:{}", active.id)).is_err());
 
     let (_, r) = s.post_empty("/oauth/apps/acme/signing-keys/rotate").await;
     let new_kid = r["new"]["kid"].as_str().unwrap().to_owned();
     // Compromising the retired key needs no replacement; twice is harmless.
     let (st, k) = s
-        .post_empty(&format!(
-            "/oauth/apps/acme/signing-keys/{}/compromise",
-            active.kid
-        ))
+        .post_empty(&format!("/oauth/apps/acme/signing-keys/{}/compromise", active.kid))
         .await;
-    assert_eq!(
-        (st, k["status"].as_str()),
-        (StatusCode::OK, Some("compromised"))
-    );
+    assert_eq!((st, k["status"].as_str()), (StatusCode::OK, Some("compromised")));
     let (st, _) = s
-        .post_empty(&format!(
-            "/oauth/apps/acme/signing-keys/{}/compromise",
-            active.kid
-        ))
+        .post_empty(&format!("/oauth/apps/acme/signing-keys/{}/compromise", active.kid))
         .await;
     assert_eq!(st, StatusCode::OK);
     let (_, keys) = s.get("/oauth/apps/acme/signing-keys").await;
@@ -677,20 +489,10 @@ async fn signing_keys_are_sealed_and_compromise_rules() {
         .iter()
         .map(|k| (k["kid"].as_str().unwrap(), k["status"].as_str().unwrap()))
         .collect();
-    assert_eq!(
-        statuses,
-        [
-            (new_kid.as_str(), "active"),
-            (active.kid.as_str(), "compromised")
-        ]
-    );
+    assert_eq!(statuses, [(new_kid.as_str(), "active"), (active.kid.as_str(), "compromised")]);
     assert!(!keys.to_string().contains("PRIVATE"));
     let (_, ev) = s.get("/audit-events?action=signing_key.").await;
-    assert_eq!(
-        ev["events"].as_array().unwrap().len(),
-        2,
-        "rotate + one compromise"
-    );
+    assert_eq!(ev["events"].as_array().unwrap().len(), 2, "rotate + one compromise");
 }
 
 #[tokio::test]
@@ -700,8 +502,7 @@ async fn audit_filters_and_cursor() {
     let c = s.create_client("acme").await;
     let cid = c["client_id"].as_str().unwrap();
     for _ in 0..3 {
-        s.post_empty(&format!("/oauth/apps/acme/clients/{cid}/rotate-secret"))
-            .await;
+        s.post_empty(&format!("/oauth/apps/acme/clients/{cid}/rotate-secret")).await;
     }
     let t = latchkey_core::Clock::now(&s.clock).rfc3339();
     s.clock.advance_seconds(10);
@@ -721,34 +522,12 @@ async fn audit_filters_and_cursor() {
             .all(|e| e["actor"]["type"] == "system")
     );
     let key_id = all["events"][0]["actor"]["id"].as_str().unwrap();
-    let (_, by_key) = s
-        .get(&format!("/audit-events?actor=api_key:{key_id}"))
-        .await;
-    assert_eq!(
-        by_key["events"].as_array().unwrap().len(),
-        n - 2,
-        "all but the bootstrap events"
-    );
-    let (_, later) = s
-        .get(&format!("/audit-events?since={}", urlencode(&t)))
-        .await;
-    assert!(
-        later["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["action"] == "app.updated")
-    );
-    let (_, before) = s
-        .get(&format!("/audit-events?until={}", urlencode(&t)))
-        .await;
-    assert!(
-        !before["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["action"] == "app.updated")
-    );
+    let (_, by_key) = s.get(&format!("/audit-events?actor=api_key:{key_id}")).await;
+    assert_eq!(by_key["events"].as_array().unwrap().len(), n - 2, "all but the bootstrap events");
+    let (_, later) = s.get(&format!("/audit-events?since={}", urlencode(&t))).await;
+    assert!(later["events"].as_array().unwrap().iter().any(|e| e["action"] == "app.updated"));
+    let (_, before) = s.get(&format!("/audit-events?until={}", urlencode(&t))).await;
+    assert!(!before["events"].as_array().unwrap().iter().any(|e| e["action"] == "app.updated"));
 
     // Walk the whole trail two at a time: every event once, newest first.
     let mut seen = Vec::new();

@@ -20,20 +20,14 @@ async fn code_replay_fails_and_kills_what_the_code_issued() {
     let code = oauth::code(
         &mut b,
         &s,
-        &oauth::url_of(
-            &st.issuer,
-            &oauth::request(&st.client_id, &challenge, "read", &[]),
-        ),
+        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
         &st.email,
     )
     .await;
     let (status, t) = oauth::exchange(&s, &st, &code, &verifier).await;
     assert_eq!(status, StatusCode::OK);
     let (status, e) = oauth::exchange(&s, &st, &code, &verifier).await;
-    assert_eq!(
-        (status, e["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     for k in ["access_token", "refresh_token"] {
         assert_eq!(
             oauth::introspect(&s, &st, t[k].as_str().unwrap()).await["active"],
@@ -74,10 +68,7 @@ async fn pkce_downgrades_are_refused() {
     let code = oauth::code(
         &mut b,
         &s,
-        &oauth::url_of(
-            &st.issuer,
-            &oauth::request(&st.client_id, &challenge, "read", &[]),
-        ),
+        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
         &st.email,
     )
     .await;
@@ -87,29 +78,15 @@ async fn pkce_downgrades_are_refused() {
         &s,
         &token_url,
         creds,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
     )
     .await;
-    assert_eq!(
-        (status, e["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
-    );
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
     let (wrong, _) = oauth::pkce();
     let (status, e) = oauth::exchange(&s, &st, &code, &wrong).await;
-    assert_eq!(
-        (status, e["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     let (status, _) = oauth::exchange(&s, &st, &code, &verifier).await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "refused attempts had no side effect"
-    );
+    assert_eq!(status, StatusCode::OK, "refused attempts had no side effect");
 }
 
 #[tokio::test]
@@ -169,12 +146,7 @@ async fn redirect_uri_variants_never_redirect() {
         .goto(
             &oauth::url_of(
                 &st.issuer,
-                &oauth::request(
-                    &st.client_id,
-                    &challenge,
-                    "read",
-                    &[("redirect_uri", "http://127.0.0.1:49152/cb")],
-                ),
+                &oauth::request(&st.client_id, &challenge, "read", &[("redirect_uri", "http://127.0.0.1:49152/cb")]),
             ),
             &s.base,
         )
@@ -194,15 +166,10 @@ async fn consent_csrf_session_binding_and_single_use() {
     let st = oauth::setup(&s).await;
     let mut b = Browser::new();
     let (_, challenge) = oauth::pkce();
-    let url = oauth::url_of(
-        &st.issuer,
-        &oauth::request(&st.client_id, &challenge, "read", &[]),
-    );
+    let url = oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[]));
     let page = b.goto(&url, &s.base).await;
     let mut login = page.form();
-    login
-        .set("email", &st.email)
-        .set("password", oauth::PASSWORD);
+    login.set("email", &st.email).set("password", oauth::PASSWORD);
     let consent = b.submit_follow(&page, &login, None, &s.base).await;
     let form = consent.form();
 
@@ -210,10 +177,7 @@ async fn consent_csrf_session_binding_and_single_use() {
     let (_, challenge2) = oauth::pkce();
     let other = b
         .goto(
-            &oauth::url_of(
-                &st.issuer,
-                &oauth::request(&st.client_id, &challenge2, "read", &[]),
-            ),
+            &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge2, "read", &[])),
             &s.base,
         )
         .await;
@@ -256,10 +220,7 @@ async fn a_code_cannot_be_redeemed_by_another_client() {
     let code = oauth::code(
         &mut b,
         &s,
-        &oauth::url_of(
-            &st.issuer,
-            &oauth::request(&st.client_id, &challenge, "read", &[]),
-        ),
+        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
         &st.email,
     )
     .await;
@@ -267,10 +228,7 @@ async fn a_code_cannot_be_redeemed_by_another_client() {
     let (status, e, _) = oauth::post(
         &s,
         &token_url,
-        Some((
-            other["client_id"].as_str().unwrap(),
-            other["client_secret"].as_str().unwrap(),
-        )),
+        Some((other["client_id"].as_str().unwrap(), other["client_secret"].as_str().unwrap())),
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -279,16 +237,9 @@ async fn a_code_cannot_be_redeemed_by_another_client() {
         ],
     )
     .await;
-    assert_eq!(
-        (status, e["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     let (status, _) = oauth::exchange(&s, &st, &code, &verifier).await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "the rightful client still redeems it"
-    );
+    assert_eq!(status, StatusCode::OK, "the rightful client still redeems it");
 }
 
 #[tokio::test]
@@ -300,20 +251,13 @@ async fn redirect_uri_must_match_at_the_token_endpoint() {
     let code = oauth::code(
         &mut b,
         &s,
-        &oauth::url_of(
-            &st.issuer,
-            &oauth::request(&st.client_id, &challenge, "read", &[]),
-        ),
+        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
         &st.email,
     )
     .await;
     let token_url = format!("{}/oauth/token", st.issuer);
     let creds = Some((st.client_id.as_str(), st.client_secret.as_str()));
-    for bad in [
-        None,
-        Some("http://127.0.0.1/cb"),
-        Some("https://app.example.com/callback/"),
-    ] {
+    for bad in [None, Some("http://127.0.0.1/cb"), Some("https://app.example.com/callback/")] {
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -343,7 +287,13 @@ fn assertion(pkcs8: &[u8], client_id: &str, aud: &str, exp_in: i64, jti: &str) -
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    latchkey_core::jws::sign_rs256(pkcs8, "k1", "JWT", &json!({"iss": client_id, "sub": client_id, "aud": aud, "exp": now + exp_in, "iat": now, "jti": jti})).unwrap()
+    latchkey_core::jws::sign_rs256(
+        pkcs8,
+        "k1",
+        "JWT",
+        &json!({"iss": client_id, "sub": client_id, "aud": aud, "exp": now + exp_in, "iat": now, "jti": jti}),
+    )
+    .unwrap()
 }
 
 fn hs256(secret: &[u8], claims: &Value, alg: &str) -> String {
@@ -364,11 +314,7 @@ async fn forged_client_assertions_are_refused() {
     let s = TestServer::start().await;
     let st = oauth::setup(&s).await;
     let (pkcs8, pem) = rsa_key();
-    let c = oauth::client(
-        &s,
-        json!({"client_auth_method": "private_key_jwt", "public_key_pem": pem}),
-    )
-    .await;
+    let c = oauth::client(&s, json!({"client_auth_method": "private_key_jwt", "public_key_pem": pem})).await;
     let cid = c["client_id"].as_str().unwrap().to_owned();
     let token_url = format!("{}/oauth/token", st.issuer);
     let introspect_url = format!("{}/oauth/introspect", st.issuer);
@@ -382,10 +328,7 @@ async fn forged_client_assertions_are_refused() {
                 None,
                 &[
                     ("token", "lk_at_whatever_whatever_whatever_whatever_whatev"),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
                     ("client_assertion", &a),
                 ],
             )
@@ -400,23 +343,11 @@ async fn forged_client_assertions_are_refused() {
     let claims = json!({"iss": cid, "sub": cid, "aud": st.issuer, "exp": now + 60, "jti": "x1"});
     let cases = vec![
         ("alg none", hs256(b"", &claims, "none")),
-        (
-            "HS256 signed with the public key",
-            hs256(pem.as_bytes(), &claims, "HS256"),
-        ),
-        (
-            "wrong audience",
-            assertion(&pkcs8, &cid, "https://evil.example/token", 60, "j1"),
-        ),
+        ("HS256 signed with the public key", hs256(pem.as_bytes(), &claims, "HS256")),
+        ("wrong audience", assertion(&pkcs8, &cid, "https://evil.example/token", 60, "j1")),
         ("expired", assertion(&pkcs8, &cid, &st.issuer, -600, "j2")),
-        (
-            "too long-lived",
-            assertion(&pkcs8, &cid, &st.issuer, 86_400, "j3"),
-        ),
-        (
-            "signed by another key",
-            assertion(&rsa_key().0, &cid, &st.issuer, 60, "j4"),
-        ),
+        ("too long-lived", assertion(&pkcs8, &cid, &st.issuer, 86_400, "j3")),
+        ("signed by another key", assertion(&rsa_key().0, &cid, &st.issuer, 60, "j4")),
         ("not a JWT", "garbage".to_owned()),
     ];
     for (name, a) in cases {
@@ -449,39 +380,23 @@ async fn client_authentication_methods() {
     let token = ("token", "lk_at_whatever_whatever_whatever_whatever_whatev");
 
     // client_secret_basic: right secret 200; wrong one 401 with a Basic challenge.
-    let (status, _, _) = oauth::post(
-        &s,
-        &introspect_url,
-        Some((&st.client_id, &st.client_secret)),
-        &[token],
-    )
-    .await;
+    let (status, _, _) = oauth::post(&s, &introspect_url, Some((&st.client_id, &st.client_secret)), &[token]).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body, h) = oauth::post(
         &s,
         &introspect_url,
-        Some((
-            &st.client_id,
-            "lk_cs_wrongwrongwrongwrongwrongwrongwrongwrongwro",
-        )),
+        Some((&st.client_id, "lk_cs_wrongwrongwrongwrongwrongwrongwrongwrongwro")),
         &[token],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
     assert!(h["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     // A basic client may not use client_secret_post.
     let (status, _, _) = oauth::post(
         &s,
         &introspect_url,
         None,
-        &[
-            token,
-            ("client_id", &st.client_id),
-            ("client_secret", &st.client_secret),
-        ],
+        &[token, ("client_id", &st.client_id), ("client_secret", &st.client_secret)],
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -493,53 +408,28 @@ async fn client_authentication_methods() {
         &[token, ("client_secret", &st.client_secret)],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
 
     // client_secret_post.
     let post = oauth::client(&s, json!({"client_auth_method": "client_secret_post"})).await;
-    let (pid, psecret) = (
-        post["client_id"].as_str().unwrap(),
-        post["client_secret"].as_str().unwrap(),
-    );
-    let (status, _, _) = oauth::post(
-        &s,
-        &introspect_url,
-        None,
-        &[token, ("client_id", pid), ("client_secret", psecret)],
-    )
-    .await;
+    let (pid, psecret) = (post["client_id"].as_str().unwrap(), post["client_secret"].as_str().unwrap());
+    let (status, _, _) = oauth::post(&s, &introspect_url, None, &[token, ("client_id", pid), ("client_secret", psecret)]).await;
     assert_eq!(status, StatusCode::OK);
 
     // client_secret_jwt: HS256 over the secret.
     let jwt = oauth::client(&s, json!({"client_auth_method": "client_secret_jwt"})).await;
-    let (jid, jsecret) = (
-        jwt["client_id"].as_str().unwrap(),
-        jwt["client_secret"].as_str().unwrap(),
-    );
+    let (jid, jsecret) = (jwt["client_id"].as_str().unwrap(), jwt["client_secret"].as_str().unwrap());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
     let claims = json!({"iss": jid, "sub": jid, "aud": st.issuer, "exp": now + 60, "jti": b64url(&random_bytes::<8>())});
-    let ta = (
-        "client_assertion_type",
-        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-    );
+    let ta = ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     let (status, body, _) = oauth::post(
         &s,
         &introspect_url,
         None,
-        &[
-            token,
-            ta,
-            (
-                "client_assertion",
-                &hs256(jsecret.as_bytes(), &claims, "HS256"),
-            ),
-        ],
+        &[token, ta, ("client_assertion", &hs256(jsecret.as_bytes(), &claims, "HS256"))],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -547,14 +437,7 @@ async fn client_authentication_methods() {
         &s,
         &introspect_url,
         None,
-        &[
-            token,
-            ta,
-            (
-                "client_assertion",
-                &hs256(b"wrong secret", &claims, "HS256"),
-            ),
-        ],
+        &[token, ta, ("client_assertion", &hs256(b"wrong secret", &claims, "HS256"))],
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -566,13 +449,7 @@ async fn client_authentication_methods() {
             json!({"overlap_seconds": 300}),
         )
         .await;
-    let (status, _, _) = oauth::post(
-        &s,
-        &introspect_url,
-        Some((&st.client_id, &st.client_secret)),
-        &[token],
-    )
-    .await;
+    let (status, _, _) = oauth::post(&s, &introspect_url, Some((&st.client_id, &st.client_secret)), &[token]).await;
     assert_eq!(status, StatusCode::OK);
     let (_, ev) = s
         .get(&format!(
@@ -582,18 +459,8 @@ async fn client_authentication_methods() {
         .await;
     assert_eq!(ev["events"].as_array().unwrap().len(), 1);
     s.clock.advance_seconds(301);
-    let (status, _, _) = oauth::post(
-        &s,
-        &introspect_url,
-        Some((&st.client_id, &st.client_secret)),
-        &[token],
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::UNAUTHORIZED,
-        "after the overlap the old secret fails"
-    );
+    let (status, _, _) = oauth::post(&s, &introspect_url, Some((&st.client_id, &st.client_secret)), &[token]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "after the overlap the old secret fails");
     let (status, _, _) = oauth::post(
         &s,
         &introspect_url,
@@ -605,13 +472,7 @@ async fn client_authentication_methods() {
 
     // A deactivated client cannot authenticate.
     s.delete(&format!("/oauth/apps/acme/clients/{pid}")).await;
-    let (status, _, _) = oauth::post(
-        &s,
-        &introspect_url,
-        None,
-        &[token, ("client_id", pid), ("client_secret", psecret)],
-    )
-    .await;
+    let (status, _, _) = oauth::post(&s, &introspect_url, None, &[token, ("client_id", pid), ("client_secret", psecret)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Grants other than code and refresh are unsupported.

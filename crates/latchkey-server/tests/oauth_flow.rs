@@ -14,16 +14,12 @@ use serde_json::Value;
 fn decode_jwt(token: &str, jwks: &Value, aud: &str, iss: &str) -> Value {
     let header = jsonwebtoken::decode_header(token).unwrap();
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone()).unwrap();
-    let jwk = set
-        .find(header.kid.as_deref().unwrap())
-        .expect("kid published");
+    let jwk = set.find(header.kid.as_deref().unwrap()).expect("kid published");
     let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[aud]);
     v.set_issuer(&[iss]);
-    jsonwebtoken::decode::<Value>(token, &key, &v)
-        .unwrap()
-        .claims
+    jsonwebtoken::decode::<Value>(token, &key, &v).unwrap().claims
 }
 
 #[tokio::test]
@@ -42,10 +38,7 @@ async fn discovery_documents_in_every_form() {
         let m: Value = r.json().await.unwrap();
         assert_eq!(m["issuer"], st.issuer, "{url}");
         assert_eq!(m["response_types_supported"], serde_json::json!(["code"]));
-        assert_eq!(
-            m["code_challenge_methods_supported"],
-            serde_json::json!(["S256"])
-        );
+        assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]));
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
         assert!(
             m["token_endpoint_auth_methods_supported"]
@@ -54,13 +47,7 @@ async fn discovery_documents_in_every_form() {
                 .iter()
                 .any(|v| v == "none")
         );
-        assert!(
-            m["scopes_supported"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|v| v == "read")
-        );
+        assert!(m["scopes_supported"].as_array().unwrap().iter().any(|v| v == "read"));
         assert_eq!(m["token_endpoint"], format!("{}/oauth/token", st.issuer));
         assert!(m.get("registration_endpoint").is_none());
     }
@@ -72,23 +59,13 @@ async fn discovery_documents_in_every_form() {
         .json()
         .await
         .unwrap();
-    assert!(
-        !m["scopes_supported"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v == "write")
-    );
+    assert!(!m["scopes_supported"].as_array().unwrap().iter().any(|v| v == "write"));
     // Unknown and disabled apps serve only an error.
-    let r = reqwest::get(format!(
-        "{}/a/nope/.well-known/openid-configuration",
-        s.base
-    ))
-    .await
-    .unwrap();
+    let r = reqwest::get(format!("{}/a/nope/.well-known/openid-configuration", s.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    s.patch("/oauth/apps/acme", serde_json::json!({"is_active": false}))
-        .await;
+    s.patch("/oauth/apps/acme", serde_json::json!({"is_active": false})).await;
     let r = reqwest::get(format!("{}/.well-known/openid-configuration", st.issuer))
         .await
         .unwrap();
@@ -115,17 +92,11 @@ async fn apps_with_a_domain_are_served_by_host_with_an_https_issuer() {
     assert_eq!(r.status(), StatusCode::OK);
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["issuer"], "https://auth.branded.test");
-    assert_eq!(
-        m["jwks_uri"],
-        "https://auth.branded.test/.well-known/jwks.json"
-    );
+    assert_eq!(m["jwks_uri"], "https://auth.branded.test/.well-known/jwks.json");
     // Not reachable as a path issuer: one app, one issuer.
-    let r = reqwest::get(format!(
-        "{}/a/branded/.well-known/openid-configuration",
-        s.base
-    ))
-    .await
-    .unwrap();
+    let r = reqwest::get(format!("{}/a/branded/.well-known/openid-configuration", s.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -156,14 +127,12 @@ async fn full_flow_with_hosted_pages() {
     assert!(page.body.contains("<label for=\"email\">") && page.body.contains("<h1"));
     // A wrong password: 401, the form again, an audit event.
     let mut form = page.form();
-    form.set("email", &st.email)
-        .set("password", "wrong password!");
+    form.set("email", &st.email).set("password", "wrong password!");
     let bad = b.submit(&page, &form, None).await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.body.contains("role=\"alert\""));
     let mut form = bad.form();
-    form.set("email", &st.email)
-        .set("password", oauth::PASSWORD);
+    form.set("email", &st.email).set("password", oauth::PASSWORD);
     let consent = b.submit_follow(&bad, &form, None, &s.base).await;
     assert_eq!(consent.status, StatusCode::OK);
     for text in [
@@ -177,11 +146,7 @@ async fn full_flow_with_hosted_pages() {
         assert!(consent.body.contains(text), "consent page shows {text:?}");
     }
     let done = b.submit(&consent, &consent.form(), Some("approve")).await;
-    assert_eq!(
-        done.status,
-        StatusCode::SEE_OTHER,
-        "redirects after POST use 303"
-    );
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "redirects after POST use 303");
     let loc = done.location().unwrap();
     let q = oauth::query(&loc);
     assert!(loc.starts_with(REDIRECT));
@@ -198,12 +163,7 @@ async fn full_flow_with_hosted_pages() {
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     assert!(access.starts_with("lk_at_") && refresh.starts_with("lk_rt_"));
-    let id = decode_jwt(
-        tokens["id_token"].as_str().unwrap(),
-        &jwks,
-        &st.client_id,
-        &st.issuer,
-    );
+    let id = decode_jwt(tokens["id_token"].as_str().unwrap(), &jwks, &st.client_id, &st.issuer);
     assert_eq!(id["sub"], st.user_id);
     assert_eq!(id["nonce"], "n-456");
     assert_eq!(id["at_hash"], latchkey_core::jws::left_hash(&access));
@@ -215,33 +175,19 @@ async fn full_flow_with_hosted_pages() {
     let (status, info, _) = oauth::userinfo(&s, &st, &access).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        (
-            info["sub"].as_str(),
-            info["email"].as_str(),
-            info["given_name"].as_str()
-        ),
-        (
-            Some(st.user_id.as_str()),
-            Some("ada@example.com"),
-            Some("Ada")
-        )
+        (info["sub"].as_str(), info["email"].as_str(), info["given_name"].as_str()),
+        (Some(st.user_id.as_str()), Some("ada@example.com"), Some("Ada"))
     );
     let i = oauth::introspect(&s, &st, &access).await;
     assert_eq!(i["active"], true);
     assert_eq!(i["client_id"], st.client_id);
     assert_eq!(i["sub"], st.user_id);
     assert_eq!(i["iss"], st.issuer);
-    assert_eq!(
-        i["granted_resource"],
-        format!("urn:latchkey:user:{}", st.user_id)
-    );
+    assert_eq!(i["granted_resource"], format!("urn:latchkey:user:{}", st.user_id));
 
     // A second authorization is remembered: no pages, straight back with a code.
     let (_, challenge2) = oauth::pkce();
-    let url2 = oauth::url_of(
-        &st.issuer,
-        &oauth::request(&st.client_id, &challenge2, "openid read", &[]),
-    );
+    let url2 = oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge2, "openid read", &[]));
     let again = b.goto(&url2, &s.base).await;
     assert!(
         again.location().unwrap().starts_with(REDIRECT),
@@ -254,11 +200,7 @@ async fn full_flow_with_hosted_pages() {
         &s,
         &token_url,
         Some((&st.client_id, &st.client_secret)),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("scope", "read"),
-        ],
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("scope", "read")],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{r1}");
@@ -275,16 +217,9 @@ async fn full_flow_with_hosted_pages() {
         &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
     )
     .await;
-    assert_eq!(
-        (status, e["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     for t in [&access, &access2, &refresh2] {
-        assert_eq!(
-            oauth::introspect(&s, &st, t).await["active"],
-            false,
-            "family revoked"
-        );
+        assert_eq!(oauth::introspect(&s, &st, t).await["active"], false, "family revoked");
     }
     let (_, ev) = s.get("/audit-events?action=token.reuse_detected").await;
     assert_eq!(ev["events"].as_array().unwrap().len(), 1);
@@ -298,10 +233,7 @@ async fn revocation_and_logout() {
     let token_url = format!("{}/oauth/token", st.issuer);
     let issue = async |b: &mut Browser| {
         let (verifier, challenge) = oauth::pkce();
-        let url = oauth::url_of(
-            &st.issuer,
-            &oauth::request(&st.client_id, &challenge, "openid read", &[]),
-        );
+        let url = oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "openid read", &[]));
         let code = oauth::code(b, &s, &url, &st.email).await;
         let (status, t) = oauth::exchange(&s, &st, &code, &verifier).await;
         assert_eq!(status, StatusCode::OK, "{t}");
@@ -326,10 +258,7 @@ async fn revocation_and_logout() {
         &s,
         &revoke_url,
         Some((&st.client_id, &st.client_secret)),
-        &[(
-            "token",
-            "lk_at_unknownunknownunknownunknownunknownunknownun",
-        )],
+        &[("token", "lk_at_unknownunknownunknownunknownunknownunknownun")],
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -343,10 +272,7 @@ async fn revocation_and_logout() {
         ],
     )
     .await;
-    assert_eq!(
-        (status, e["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
 
     // Logout with id_token_hint ends the session and every token from it.
     let t = issue(&mut b).await;
@@ -355,8 +281,7 @@ async fn revocation_and_logout() {
         "{}/oauth/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
         st.issuer,
         t["id_token"].as_str().unwrap(),
-        url::form_urlencoded::byte_serialize(b"https://app.example.com/logged-out")
-            .collect::<String>()
+        url::form_urlencoded::byte_serialize(b"https://app.example.com/logged-out").collect::<String>()
     );
     // An unregistered post-logout URI is refused before anything happens.
     let refused = b.get(&logout.replace("logged-out", "elsewhere")).await;
@@ -364,19 +289,11 @@ async fn revocation_and_logout() {
     assert_eq!(oauth::introspect(&s, &st, access).await["active"], true);
     let out = b.get(&logout).await;
     assert_eq!(out.status, StatusCode::FOUND);
-    assert_eq!(
-        out.location().unwrap(),
-        "https://app.example.com/logged-out?state=bye"
-    );
+    assert_eq!(out.location().unwrap(), "https://app.example.com/logged-out?state=bye");
     assert_eq!(oauth::introspect(&s, &st, access).await["active"], false);
     let (status, _, h) = oauth::userinfo(&s, &st, access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(
-        h["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
-    );
+    assert!(h["www-authenticate"].to_str().unwrap().contains("invalid_token"));
     let (status, e, _) = oauth::post(
         &s,
         &token_url,
@@ -387,18 +304,12 @@ async fn revocation_and_logout() {
         ],
     )
     .await;
-    assert_eq!(
-        (status, e["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     // The browser session is gone: the next authorization asks to sign in again.
     let (_, challenge) = oauth::pkce();
     let page = b
         .goto(
-            &oauth::url_of(
-                &st.issuer,
-                &oauth::request(&st.client_id, &challenge, "read", &[]),
-            ),
+            &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
             &s.base,
         )
         .await;

@@ -47,8 +47,7 @@ fn scope_from_row(row: &AnyRow) -> Result<ScopeDefinition> {
         display_name: row.text("display_name")?,
         description: row.text("description")?,
         archived: row.flag("archived")?,
-        category: ScopeCategory::parse("category", &category)
-            .map_err(|_| StoreError::Corrupt(format!("scope category {category:?}")))?,
+        category: ScopeCategory::parse("category", &category).map_err(|_| StoreError::Corrupt(format!("scope category {category:?}")))?,
         organization_permission: row.opt_text("organization_permission")?,
         workspace_permission: row.opt_text("workspace_permission")?,
     })
@@ -223,10 +222,7 @@ impl Store {
         .await?;
         let mut scopes: HashMap<i64, Vec<ScopeDefinition>> = HashMap::new();
         for r in &scope_rows {
-            scopes
-                .entry(r.id("app_id")?.get())
-                .or_default()
-                .push(scope_from_row(r)?);
+            scopes.entry(r.id("app_id")?.get()).or_default().push(scope_from_row(r)?);
         }
         rows.iter()
             .map(|r| {
@@ -319,13 +315,7 @@ impl Store {
     }
 
     /// Stores the outcome of a domain check.
-    pub async fn record_domain_check(
-        &self,
-        deployment_id: Id,
-        slug: &str,
-        verified: bool,
-        actor: &Actor,
-    ) -> Result<App> {
+    pub async fn record_domain_check(&self, deployment_id: Id, slug: &str, verified: bool, actor: &Actor) -> Result<App> {
         let now = self.now();
         let mut tx = self.write().await?;
         let row = sqlx::query("SELECT id, fqdn, domain_verified FROM oauth_apps WHERE deployment_id = $1 AND slug = $2")
@@ -336,14 +326,12 @@ impl Store {
             .ok_or(StoreError::NotFound("app"))?;
         let id = row.id("id")?;
         let was = row.flag("domain_verified")?;
-        sqlx::query(
-            "UPDATE oauth_apps SET domain_verified = $1, domain_checked_at = $2 WHERE id = $3",
-        )
-        .bind(flag(verified))
-        .bind(now.millis())
-        .bind(id.get())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE oauth_apps SET domain_verified = $1, domain_checked_at = $2 WHERE id = $3")
+            .bind(flag(verified))
+            .bind(now.millis())
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
         record(
             &mut tx,
             deployment_id,
@@ -359,14 +347,7 @@ impl Store {
         Ok(app)
     }
 
-    pub async fn set_app_logo(
-        &self,
-        deployment_id: Id,
-        slug: &str,
-        logo: &Logo,
-        logo_url: &str,
-        actor: &Actor,
-    ) -> Result<App> {
+    pub async fn set_app_logo(&self, deployment_id: Id, slug: &str, logo: &Logo, logo_url: &str, actor: &Actor) -> Result<App> {
         let now = self.now();
         let mut tx = self.write().await?;
         let id = sqlx::query("SELECT id FROM oauth_apps WHERE deployment_id = $1 AND slug = $2")
@@ -401,13 +382,11 @@ impl Store {
     /// The logo bytes of an app (public: logos are shown on consent pages).
     pub async fn app_logo(&self, app_id: Id) -> Result<(String, Vec<u8>, Timestamp)> {
         use base64::Engine;
-        let row = sqlx::query(
-            "SELECT content_type, data, updated_at FROM oauth_app_logos WHERE app_id = $1",
-        )
-        .bind(app_id.get())
-        .fetch_optional(self.pool())
-        .await?
-        .ok_or(StoreError::NotFound("logo"))?;
+        let row = sqlx::query("SELECT content_type, data, updated_at FROM oauth_app_logos WHERE app_id = $1")
+            .bind(app_id.get())
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("logo"))?;
         let data = base64::engine::general_purpose::STANDARD
             .decode(row.text("data")?)
             .map_err(|e| StoreError::Corrupt(format!("logo data: {e}")))?;

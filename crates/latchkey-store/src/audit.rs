@@ -10,13 +10,7 @@ use crate::row::{RowExt, to_json};
 use crate::{Result, Store, StoreError, Tx, like_escape};
 
 /// Appends an event in the caller's transaction.
-pub async fn record(
-    tx: &mut Tx,
-    deployment_id: Id,
-    actor: &Actor,
-    at: Timestamp,
-    event: NewAuditEvent,
-) -> Result<()> {
+pub async fn record(tx: &mut Tx, deployment_id: Id, actor: &Actor, at: Timestamp, event: NewAuditEvent) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (id, deployment_id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, app_id, client_id, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -45,8 +39,7 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEvent> {
         deployment_id: row.id("deployment_id")?,
         occurred_at: row.ts("occurred_at")?,
         actor: Actor {
-            kind: ActorKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("actor_type {kind:?}")))?,
+            kind: ActorKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("actor_type {kind:?}")))?,
             id: row.text("actor_id")?,
             name: row.opt_text("actor_name")?,
         },
@@ -74,8 +67,7 @@ impl Store {
         if let Some(action) = &q.action {
             if action.ends_with('.') {
                 push(&mut sql, " AND action LIKE ? ESCAPE '\\'");
-                args.add(format!("{}%", like_escape(action)))
-                    .map_err(sqlx::Error::Encode)?;
+                args.add(format!("{}%", like_escape(action))).map_err(sqlx::Error::Encode)?;
             } else {
                 push(&mut sql, " AND action = ?");
                 args.add(action.clone()).map_err(sqlx::Error::Encode)?;
@@ -121,9 +113,7 @@ impl Store {
         }
         push(&mut sql, " ORDER BY id DESC LIMIT ?");
         args.add(i64::from(q.limit)).map_err(sqlx::Error::Encode)?;
-        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query_with(AssertSqlSafe(sql), args).fetch_all(self.pool()).await?;
         rows.iter().map(event_from_row).collect()
     }
 }

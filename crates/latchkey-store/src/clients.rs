@@ -43,8 +43,7 @@ fn client_from_row(row: &AnyRow) -> Result<Client> {
         deployment_id: row.id("deployment_id")?,
         client_id: row.text("client_id")?,
         config: row.json::<ClientConfig>("config")?,
-        registration: Registration::parse(&reg)
-            .ok_or_else(|| StoreError::Corrupt(format!("registration {reg:?}")))?,
+        registration: Registration::parse(&reg).ok_or_else(|| StoreError::Corrupt(format!("registration {reg:?}")))?,
         is_active: row.flag("is_active")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
@@ -62,13 +61,7 @@ fn secret_info_from_row(row: &AnyRow) -> Result<ClientSecretInfo> {
     })
 }
 
-async fn insert_secret(
-    tx: &mut Tx,
-    client_id: Id,
-    s: &NewSecret,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<()> {
+async fn insert_secret(tx: &mut Tx, client_id: Id, s: &NewSecret, actor: &Actor, now: Timestamp) -> Result<()> {
     sqlx::query(
         "INSERT INTO oauth_client_secrets (id, client_id, secret_hash, sealed_secret, hint, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -187,10 +180,7 @@ impl Store {
             ClientKey::Id(id) => q.bind(id.get()),
             ClientKey::ClientId(c) => q.bind(c),
         };
-        let row = q
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound("client"))?;
+        let row = q.fetch_optional(self.pool()).await?.ok_or(StoreError::NotFound("client"))?;
         client_from_row(&row)
     }
 
@@ -226,10 +216,7 @@ impl Store {
         let current = self.client(deployment_id, slug, key).await?;
         let now = self.now();
         let mut tx = self.write().await?;
-        let sql = format!(
-            "SELECT id FROM oauth_clients WHERE id = $1{}",
-            self.dialect().for_update()
-        );
+        let sql = format!("SELECT id FROM oauth_clients WHERE id = $1{}", self.dialect().for_update());
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(current.id.get())
             .fetch_one(&mut *tx)
@@ -328,18 +315,12 @@ impl Store {
     }
 
     /// The client's secrets, newest first, including expired ones (never their values).
-    pub async fn list_client_secrets(
-        &self,
-        deployment_id: Id,
-        slug: &str,
-        key: &str,
-    ) -> Result<Vec<ClientSecretInfo>> {
+    pub async fn list_client_secrets(&self, deployment_id: Id, slug: &str, key: &str) -> Result<Vec<ClientSecretInfo>> {
         let client = self.client(deployment_id, slug, key).await?;
-        let rows =
-            sqlx::query("SELECT * FROM oauth_client_secrets WHERE client_id = $1 ORDER BY id DESC")
-                .bind(client.id.get())
-                .fetch_all(self.pool())
-                .await?;
+        let rows = sqlx::query("SELECT * FROM oauth_client_secrets WHERE client_id = $1 ORDER BY id DESC")
+            .bind(client.id.get())
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(secret_info_from_row).collect()
     }
 

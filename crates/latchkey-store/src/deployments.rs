@@ -76,9 +76,7 @@ impl Store {
     pub async fn bootstrap(&self, key: &NewApiKey) -> Result<Option<Deployment>> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let exists = sqlx::query("SELECT id FROM deployments LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists = sqlx::query("SELECT id FROM deployments LIMIT 1").fetch_optional(&mut *tx).await?;
         if exists.is_some() {
             return Ok(None);
         }
@@ -111,12 +109,7 @@ impl Store {
     }
 
     /// Replaces a deployment's settings document.
-    pub async fn set_deployment_settings(
-        &self,
-        id: Id,
-        settings: &Value,
-        actor: &Actor,
-    ) -> Result<Deployment> {
+    pub async fn set_deployment_settings(&self, id: Id, settings: &Value, actor: &Actor) -> Result<Deployment> {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = sqlx::query("SELECT settings FROM deployments WHERE id = $1")
@@ -136,8 +129,7 @@ impl Store {
             id,
             actor,
             now,
-            NewAuditEvent::new("deployment.settings_updated", "deployment", id)
-                .details(json!({"before": before, "after": settings})),
+            NewAuditEvent::new("deployment.settings_updated", "deployment", id).details(json!({"before": before, "after": settings})),
         )
         .await?;
         tx.commit().await?;
@@ -166,12 +158,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_api_key(
-        &self,
-        deployment_id: Id,
-        key: &NewApiKey,
-        actor: &Actor,
-    ) -> Result<ApiKey> {
+    pub async fn create_api_key(&self, deployment_id: Id, key: &NewApiKey, actor: &Actor) -> Result<ApiKey> {
         let now = self.now();
         let mut tx = self.write().await?;
         insert_api_key(&mut tx, deployment_id, key, actor, now).await?;
@@ -219,8 +206,7 @@ impl Store {
                 deployment_id,
                 actor,
                 now,
-                NewAuditEvent::new("api_key.revoked", "api_key", id)
-                    .details(json!({"name": key.name})),
+                NewAuditEvent::new("api_key.revoked", "api_key", id).details(json!({"name": key.name})),
             )
             .await?;
         }
@@ -229,13 +215,7 @@ impl Store {
     }
 }
 
-async fn insert_deployment(
-    tx: &mut crate::Tx,
-    id: Id,
-    name: &str,
-    key: &NewApiKey,
-    now: Timestamp,
-) -> Result<()> {
+async fn insert_deployment(tx: &mut crate::Tx, id: Id, name: &str, key: &NewApiKey, now: Timestamp) -> Result<()> {
     sqlx::query("INSERT INTO deployments (id, name, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
         .bind(id.get())
         .bind(name.to_owned())
@@ -256,13 +236,7 @@ async fn insert_deployment(
     .await
 }
 
-async fn insert_api_key(
-    tx: &mut crate::Tx,
-    deployment_id: Id,
-    key: &NewApiKey,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<()> {
+async fn insert_api_key(tx: &mut crate::Tx, deployment_id: Id, key: &NewApiKey, actor: &Actor, now: Timestamp) -> Result<()> {
     sqlx::query(
         "INSERT INTO api_keys (id, deployment_id, name, key_hash, hint, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -281,8 +255,7 @@ async fn insert_api_key(
         deployment_id,
         actor,
         now,
-        NewAuditEvent::new("api_key.created", "api_key", key.id)
-            .details(json!({"name": key.name, "hint": key.hint})),
+        NewAuditEvent::new("api_key.created", "api_key", key.id).details(json!({"name": key.name, "hint": key.hint})),
     )
     .await
 }

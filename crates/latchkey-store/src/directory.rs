@@ -1,9 +1,7 @@
 //! The built-in directory: users, organizations, workspaces and memberships.
 
 use latchkey_core::audit::{Actor, NewAuditEvent};
-use latchkey_core::directory::{
-    Membership, MembershipKind, Organization, User, UserChange, Workspace,
-};
+use latchkey_core::directory::{Membership, MembershipKind, Organization, User, UserChange, Workspace};
 use latchkey_core::grant::GrantedResource;
 use latchkey_core::{Id, Timestamp};
 use serde_json::json;
@@ -108,12 +106,7 @@ async fn ensure_user(tx: &mut Tx, deployment_id: Id, user_id: Id) -> Result<()> 
 impl Store {
     // ----- users -----
 
-    pub async fn create_user(
-        &self,
-        deployment_id: Id,
-        change: &UserChange,
-        actor: &Actor,
-    ) -> Result<User> {
+    pub async fn create_user(&self, deployment_id: Id, change: &UserChange, actor: &Actor) -> Result<User> {
         let now = self.now();
         let id = Id::generate();
         let p = &change.profile;
@@ -159,11 +152,7 @@ impl Store {
     }
 
     /// A user and their password hash, by email (for sign-in).
-    pub async fn user_credentials(
-        &self,
-        deployment_id: Id,
-        email: &str,
-    ) -> Result<Option<(User, Option<String>)>> {
+    pub async fn user_credentials(&self, deployment_id: Id, email: &str) -> Result<Option<(User, Option<String>)>> {
         let row = sqlx::query("SELECT * FROM users WHERE deployment_id = $1 AND email = $2")
             .bind(deployment_id.get())
             .bind(email)
@@ -175,19 +164,15 @@ impl Store {
         }
     }
 
-    pub async fn list_users(
-        &self,
-        deployment_id: Id,
-        email: Option<&str>,
-        page: Page,
-    ) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT * FROM users WHERE deployment_id = $1 AND ($2 = '' OR email = $2) AND id < $3 ORDER BY id DESC LIMIT $4")
-            .bind(deployment_id.get())
-            .bind(email.unwrap_or("").to_owned())
-            .bind(page.before())
-            .bind(i64::from(page.limit))
-            .fetch_all(self.pool())
-            .await?;
+    pub async fn list_users(&self, deployment_id: Id, email: Option<&str>, page: Page) -> Result<Vec<User>> {
+        let rows =
+            sqlx::query("SELECT * FROM users WHERE deployment_id = $1 AND ($2 = '' OR email = $2) AND id < $3 ORDER BY id DESC LIMIT $4")
+                .bind(deployment_id.get())
+                .bind(email.unwrap_or("").to_owned())
+                .bind(page.before())
+                .bind(i64::from(page.limit))
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -245,15 +230,7 @@ impl Store {
         let mut tx = self.write().await?;
         ensure_user(&mut tx, deployment_id, id).await?;
         let before = load_user(&mut tx, id).await?;
-        let revoked = revoke_grants_where(
-            &mut tx,
-            deployment_id,
-            GrantFilter::User(id),
-            "user deleted",
-            actor,
-            now,
-        )
-        .await?;
+        let revoked = revoke_grants_where(&mut tx, deployment_id, GrantFilter::User(id), "user deleted", actor, now).await?;
         sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.get())
             .execute(&mut *tx)
@@ -263,8 +240,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("user.deleted", "user", id)
-                .details(json!({"before": before, "grants_revoked": revoked})),
+            NewAuditEvent::new("user.deleted", "user", id).details(json!({"before": before, "grants_revoked": revoked})),
         )
         .await?;
         tx.commit().await?;
@@ -273,12 +249,7 @@ impl Store {
 
     // ----- organizations and workspaces -----
 
-    pub async fn create_organization(
-        &self,
-        deployment_id: Id,
-        name: &str,
-        actor: &Actor,
-    ) -> Result<Organization> {
+    pub async fn create_organization(&self, deployment_id: Id, name: &str, actor: &Actor) -> Result<Organization> {
         let now = self.now();
         let id = Id::generate();
         let mut tx = self.write().await?;
@@ -295,8 +266,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("organization.created", "organization", id)
-                .details(json!({"after": org})),
+            NewAuditEvent::new("organization.created", "organization", id).details(json!({"after": org})),
         )
         .await?;
         tx.commit().await?;
@@ -313,11 +283,7 @@ impl Store {
         org_from_row(&row)
     }
 
-    pub async fn list_organizations(
-        &self,
-        deployment_id: Id,
-        page: Page,
-    ) -> Result<Vec<Organization>> {
+    pub async fn list_organizations(&self, deployment_id: Id, page: Page) -> Result<Vec<Organization>> {
         let rows = sqlx::query("SELECT * FROM organizations WHERE deployment_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
             .bind(deployment_id.get())
             .bind(page.before())
@@ -327,13 +293,7 @@ impl Store {
         rows.iter().map(org_from_row).collect()
     }
 
-    pub async fn rename_organization(
-        &self,
-        deployment_id: Id,
-        id: Id,
-        name: &str,
-        actor: &Actor,
-    ) -> Result<Organization> {
+    pub async fn rename_organization(&self, deployment_id: Id, id: Id, name: &str, actor: &Actor) -> Result<Organization> {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = load_org(&mut tx, deployment_id, id).await?;
@@ -349,8 +309,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("organization.updated", "organization", id)
-                .details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new("organization.updated", "organization", id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -359,12 +318,7 @@ impl Store {
 
     /// Deletes an organization with its workspaces and memberships; grants on the
     /// organization or any of its workspaces are revoked.
-    pub async fn delete_organization(
-        &self,
-        deployment_id: Id,
-        id: Id,
-        actor: &Actor,
-    ) -> Result<()> {
+    pub async fn delete_organization(&self, deployment_id: Id, id: Id, actor: &Actor) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = load_org(&mut tx, deployment_id, id).await?;
@@ -423,25 +377,21 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_workspace(
-        &self,
-        deployment_id: Id,
-        organization_id: Id,
-        name: &str,
-        actor: &Actor,
-    ) -> Result<Workspace> {
+    pub async fn create_workspace(&self, deployment_id: Id, organization_id: Id, name: &str, actor: &Actor) -> Result<Workspace> {
         let now = self.now();
         let id = Id::generate();
         let mut tx = self.write().await?;
         load_org(&mut tx, deployment_id, organization_id).await?;
-        sqlx::query("INSERT INTO workspaces (id, deployment_id, organization_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
-            .bind(id.get())
-            .bind(deployment_id.get())
-            .bind(organization_id.get())
-            .bind(name.to_owned())
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO workspaces (id, deployment_id, organization_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(id.get())
+        .bind(deployment_id.get())
+        .bind(organization_id.get())
+        .bind(name.to_owned())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
         let ws = load_workspace(&mut tx, deployment_id, id).await?;
         record(
             &mut tx,
@@ -465,29 +415,20 @@ impl Store {
         workspace_from_row(&row)
     }
 
-    pub async fn list_workspaces(
-        &self,
-        deployment_id: Id,
-        organization_id: Option<Id>,
-        page: Page,
-    ) -> Result<Vec<Workspace>> {
-        let rows = sqlx::query("SELECT * FROM workspaces WHERE deployment_id = $1 AND ($2 = 0 OR organization_id = $2) AND id < $3 ORDER BY id DESC LIMIT $4")
-            .bind(deployment_id.get())
-            .bind(organization_id.map(Id::get).unwrap_or(0))
-            .bind(page.before())
-            .bind(i64::from(page.limit))
-            .fetch_all(self.pool())
-            .await?;
+    pub async fn list_workspaces(&self, deployment_id: Id, organization_id: Option<Id>, page: Page) -> Result<Vec<Workspace>> {
+        let rows = sqlx::query(
+            "SELECT * FROM workspaces WHERE deployment_id = $1 AND ($2 = 0 OR organization_id = $2) AND id < $3 ORDER BY id DESC LIMIT $4",
+        )
+        .bind(deployment_id.get())
+        .bind(organization_id.map(Id::get).unwrap_or(0))
+        .bind(page.before())
+        .bind(i64::from(page.limit))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(workspace_from_row).collect()
     }
 
-    pub async fn rename_workspace(
-        &self,
-        deployment_id: Id,
-        id: Id,
-        name: &str,
-        actor: &Actor,
-    ) -> Result<Workspace> {
+    pub async fn rename_workspace(&self, deployment_id: Id, id: Id, name: &str, actor: &Actor) -> Result<Workspace> {
         let now = self.now();
         let mut tx = self.write().await?;
         let before = load_workspace(&mut tx, deployment_id, id).await?;
@@ -503,8 +444,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("workspace.updated", "workspace", id)
-                .details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new("workspace.updated", "workspace", id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -537,8 +477,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("workspace.deleted", "workspace", id)
-                .details(json!({"before": before, "grants_revoked": revoked})),
+            NewAuditEvent::new("workspace.deleted", "workspace", id).details(json!({"before": before, "grants_revoked": revoked})),
         )
         .await?;
         tx.commit().await?;
@@ -605,18 +544,10 @@ impl Store {
         Ok(m)
     }
 
-    pub async fn list_memberships(
-        &self,
-        deployment_id: Id,
-        kind: MembershipKind,
-        group_id: Id,
-    ) -> Result<Vec<Membership>> {
+    pub async fn list_memberships(&self, deployment_id: Id, kind: MembershipKind, group_id: Id) -> Result<Vec<Membership>> {
         let mut tx = self.pool().begin().await?;
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
-        let sql = format!(
-            "SELECT * FROM {} WHERE group_id = $1 ORDER BY id",
-            membership_table(kind)
-        );
+        let sql = format!("SELECT * FROM {} WHERE group_id = $1 ORDER BY id", membership_table(kind));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(group_id.get())
             .fetch_all(&mut *tx)
@@ -626,18 +557,11 @@ impl Store {
     }
 
     /// A user's memberships of both kinds.
-    pub async fn user_memberships(
-        &self,
-        deployment_id: Id,
-        user_id: Id,
-    ) -> Result<Vec<Membership>> {
+    pub async fn user_memberships(&self, deployment_id: Id, user_id: Id) -> Result<Vec<Membership>> {
         self.user(deployment_id, user_id).await?;
         let mut out = Vec::new();
         for kind in [MembershipKind::Organization, MembershipKind::Workspace] {
-            let sql = format!(
-                "SELECT * FROM {} WHERE user_id = $1 ORDER BY id",
-                membership_table(kind)
-            );
+            let sql = format!("SELECT * FROM {} WHERE user_id = $1 ORDER BY id", membership_table(kind));
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(user_id.get())
                 .fetch_all(self.pool())
@@ -678,8 +602,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("membership.updated", "membership", before.id)
-                .details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new("membership.updated", "membership", before.id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -687,14 +610,7 @@ impl Store {
     }
 
     /// Removes a membership. Leaving an organization also leaves its workspaces.
-    pub async fn remove_membership(
-        &self,
-        deployment_id: Id,
-        kind: MembershipKind,
-        group_id: Id,
-        user_id: Id,
-        actor: &Actor,
-    ) -> Result<()> {
+    pub async fn remove_membership(&self, deployment_id: Id, kind: MembershipKind, group_id: Id, user_id: Id, actor: &Actor) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
@@ -735,27 +651,11 @@ async fn revoke_resource_grants(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<usize> {
-    revoke_grants_where(
-        tx,
-        deployment_id,
-        GrantFilter::Resource(resource),
-        reason,
-        actor,
-        now,
-    )
-    .await
+    revoke_grants_where(tx, deployment_id, GrantFilter::Resource(resource), reason, actor, now).await
 }
 
-async fn ensure_group(
-    tx: &mut Tx,
-    deployment_id: Id,
-    kind: MembershipKind,
-    group_id: Id,
-) -> Result<()> {
-    let sql = format!(
-        "SELECT id FROM {} WHERE id = $1 AND deployment_id = $2",
-        group_table(kind)
-    );
+async fn ensure_group(tx: &mut Tx, deployment_id: Id, kind: MembershipKind, group_id: Id) -> Result<()> {
+    let sql = format!("SELECT id FROM {} WHERE id = $1 AND deployment_id = $2", group_table(kind));
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(group_id.get())
         .bind(deployment_id.get())
@@ -793,16 +693,8 @@ async fn load_workspace(tx: &mut Tx, deployment_id: Id, id: Id) -> Result<Worksp
     workspace_from_row(&row)
 }
 
-async fn load_membership(
-    tx: &mut Tx,
-    kind: MembershipKind,
-    group_id: Id,
-    user_id: Id,
-) -> Result<Membership> {
-    let sql = format!(
-        "SELECT * FROM {} WHERE group_id = $1 AND user_id = $2",
-        membership_table(kind)
-    );
+async fn load_membership(tx: &mut Tx, kind: MembershipKind, group_id: Id, user_id: Id) -> Result<Membership> {
+    let sql = format!("SELECT * FROM {} WHERE group_id = $1 AND user_id = $2", membership_table(kind));
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(group_id.get())
         .bind(user_id.get())

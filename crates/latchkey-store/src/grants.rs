@@ -40,8 +40,7 @@ fn grant_from_row(row: &AnyRow) -> Result<Grant> {
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("grant resource {resource:?}")))?,
         scopes: scope::split(&row.text("scopes")?),
-        status: GrantStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("grant status {status:?}")))?,
+        status: GrantStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("grant status {status:?}")))?,
         granted_at: row.ts("granted_at")?,
         expires_at: row.opt_ts("expires_at")?,
         revoked_at: row.opt_ts("revoked_at")?,
@@ -55,10 +54,7 @@ fn grant_from_row(row: &AnyRow) -> Result<Grant> {
 
 async fn load_grant(tx: &mut Tx, id: Id) -> Result<Grant> {
     let sql = format!("{SELECT} WHERE g.id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id.get())
-        .fetch_one(&mut **tx)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.get()).fetch_one(&mut **tx).await?;
     grant_from_row(&row)
 }
 
@@ -80,16 +76,12 @@ pub(crate) async fn revoke_grants_where(
 ) -> Result<usize> {
     let base = format!("{SELECT} WHERE g.deployment_id = $1 AND g.status = 'active'");
     let q = match filter {
-        GrantFilter::User(id) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.user_id = $2")))
-                .bind(deployment_id.get())
-                .bind(id.get())
-        }
-        GrantFilter::Resource(r) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.resource = $2")))
-                .bind(deployment_id.get())
-                .bind(r.to_string())
-        }
+        GrantFilter::User(id) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.user_id = $2")))
+            .bind(deployment_id.get())
+            .bind(id.get()),
+        GrantFilter::Resource(r) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.resource = $2")))
+            .bind(deployment_id.get())
+            .bind(r.to_string()),
     };
     let rows = q.fetch_all(&mut **tx).await?;
     for row in &rows {
@@ -99,20 +91,16 @@ pub(crate) async fn revoke_grants_where(
     Ok(rows.len())
 }
 
-async fn mark_revoked(
-    tx: &mut Tx,
-    g: &Grant,
-    reason: &str,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<()> {
-    sqlx::query("UPDATE oauth_grants SET status = 'revoked', revoked_at = $1, revoked_by = $2, revoke_reason = $3, updated_at = $1 WHERE id = $4")
-        .bind(now.millis())
-        .bind(actor.reference())
-        .bind(reason.to_owned())
-        .bind(g.id.get())
-        .execute(&mut **tx)
-        .await?;
+async fn mark_revoked(tx: &mut Tx, g: &Grant, reason: &str, actor: &Actor, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE oauth_grants SET status = 'revoked', revoked_at = $1, revoked_by = $2, revoke_reason = $3, updated_at = $1 WHERE id = $4",
+    )
+    .bind(now.millis())
+    .bind(actor.reference())
+    .bind(reason.to_owned())
+    .bind(g.id.get())
+    .execute(&mut **tx)
+    .await?;
     record(
         tx,
         g.deployment_id,
@@ -135,20 +123,17 @@ async fn mark_revoked(
 impl Store {
     /// Records a user's approval. An active grant for the same (client, user, resource) is
     /// widened to the union of its scopes and the new ones instead of duplicated.
-    pub async fn upsert_grant(
-        &self,
-        deployment_id: Id,
-        new: &NewGrant,
-        actor: &Actor,
-    ) -> Result<Grant> {
+    pub async fn upsert_grant(&self, deployment_id: Id, new: &NewGrant, actor: &Actor) -> Result<Grant> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let existing = sqlx::query("SELECT id, scopes FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND resource = $3 AND status = 'active'")
-            .bind(new.client_record_id.get())
-            .bind(new.user_id.get())
-            .bind(new.resource.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing = sqlx::query(
+            "SELECT id, scopes FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND resource = $3 AND status = 'active'",
+        )
+        .bind(new.client_record_id.get())
+        .bind(new.user_id.get())
+        .bind(new.resource.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
         let (id, action, scopes) = match existing {
             Some(row) => {
                 let id = row.id("id")?;
@@ -196,9 +181,7 @@ impl Store {
             NewAuditEvent::new(action, "grant", id)
                 .app(new.app_id)
                 .client(&grant.client_id)
-                .details(
-                    json!({"user_id": new.user_id, "resource": new.resource, "scopes": scopes}),
-                ),
+                .details(json!({"user_id": new.user_id, "resource": new.resource, "scopes": scopes})),
         )
         .await?;
         tx.commit().await?;
@@ -226,9 +209,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Grant>> {
         let client = self.client(deployment_id, slug, client_key).await?;
-        let sql = format!(
-            "{SELECT} WHERE g.client_id = $1 AND ($2 = '' OR g.status = $2) ORDER BY g.id DESC LIMIT $3"
-        );
+        let sql = format!("{SELECT} WHERE g.client_id = $1 AND ($2 = '' OR g.status = $2) ORDER BY g.id DESC LIMIT $3");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(client.id.get())
             .bind(status.map(GrantStatus::as_str).unwrap_or(""))
@@ -239,17 +220,10 @@ impl Store {
     }
 
     /// A user's grants across all apps of the deployment, newest first.
-    pub async fn list_user_grants(
-        &self,
-        deployment_id: Id,
-        user_id: Id,
-        status: Option<GrantStatus>,
-        limit: u32,
-    ) -> Result<Vec<Grant>> {
+    pub async fn list_user_grants(&self, deployment_id: Id, user_id: Id, status: Option<GrantStatus>, limit: u32) -> Result<Vec<Grant>> {
         self.user(deployment_id, user_id).await?;
-        let sql = format!(
-            "{SELECT} WHERE g.deployment_id = $1 AND g.user_id = $2 AND ($3 = '' OR g.status = $3) ORDER BY g.id DESC LIMIT $4"
-        );
+        let sql =
+            format!("{SELECT} WHERE g.deployment_id = $1 AND g.user_id = $2 AND ($3 = '' OR g.status = $3) ORDER BY g.id DESC LIMIT $4");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(deployment_id.get())
             .bind(user_id.get())

@@ -30,8 +30,7 @@ fn key_from_row(row: &AnyRow) -> Result<SigningKey> {
         app_id: row.id("app_id")?,
         kid: row.text("kid")?,
         algorithm: row.text("algorithm")?,
-        status: KeyStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("key status {status:?}")))?,
+        status: KeyStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("key status {status:?}")))?,
         public_key_pem: row.text("public_key_pem")?,
         public_jwk: row.json("public_jwk")?,
         created_at: row.ts("created_at")?,
@@ -40,12 +39,7 @@ fn key_from_row(row: &AnyRow) -> Result<SigningKey> {
     })
 }
 
-pub(crate) async fn insert_signing_key(
-    tx: &mut Tx,
-    app_id: Id,
-    key: &NewSigningKey,
-    now: Timestamp,
-) -> Result<()> {
+pub(crate) async fn insert_signing_key(tx: &mut Tx, app_id: Id, key: &NewSigningKey, now: Timestamp) -> Result<()> {
     sqlx::query(
         "INSERT INTO signing_keys (id, app_id, kid, algorithm, status, public_key_pem, public_jwk, sealed_private_key, created_at)
          VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8)",
@@ -63,12 +57,7 @@ pub(crate) async fn insert_signing_key(
     Ok(())
 }
 
-async fn app_id_for_update(
-    store: &Store,
-    tx: &mut Tx,
-    deployment_id: Id,
-    slug: &str,
-) -> Result<Id> {
+async fn app_id_for_update(store: &Store, tx: &mut Tx, deployment_id: Id, slug: &str) -> Result<Id> {
     let sql = format!(
         "SELECT id FROM oauth_apps WHERE deployment_id = $1 AND slug = $2{}",
         store.dialect().for_update()
@@ -92,11 +81,7 @@ async fn key_by_id(tx: &mut Tx, id: Id) -> Result<SigningKey> {
 
 impl Store {
     /// All of an app's keys, newest first.
-    pub async fn list_signing_keys(
-        &self,
-        deployment_id: Id,
-        slug: &str,
-    ) -> Result<Vec<SigningKey>> {
+    pub async fn list_signing_keys(&self, deployment_id: Id, slug: &str) -> Result<Vec<SigningKey>> {
         let app = self.app(deployment_id, slug).await?;
         self.signing_keys_of(app.id).await
     }
@@ -120,23 +105,16 @@ impl Store {
     }
 
     /// Retires the active key and activates `new`.
-    pub async fn rotate_signing_key(
-        &self,
-        deployment_id: Id,
-        slug: &str,
-        new: &NewSigningKey,
-        actor: &Actor,
-    ) -> Result<SigningKey> {
+    pub async fn rotate_signing_key(&self, deployment_id: Id, slug: &str, new: &NewSigningKey, actor: &Actor) -> Result<SigningKey> {
         let now = self.now();
         let mut tx = self.write().await?;
         let app_id = app_id_for_update(self, &mut tx, deployment_id, slug).await?;
-        let old =
-            sqlx::query("SELECT kid FROM signing_keys WHERE app_id = $1 AND status = 'active'")
-                .bind(app_id.get())
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.text("kid"))
-                .transpose()?;
+        let old = sqlx::query("SELECT kid FROM signing_keys WHERE app_id = $1 AND status = 'active'")
+            .bind(app_id.get())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.text("kid"))
+            .transpose()?;
         sqlx::query("UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE app_id = $2 AND status = 'active'")
             .bind(now.millis())
             .bind(app_id.get())
@@ -182,22 +160,18 @@ impl Store {
         if key.status == KeyStatus::Compromised {
             return Ok(key);
         }
-        sqlx::query(
-            "UPDATE signing_keys SET status = 'compromised', compromised_at = $1 WHERE id = $2",
-        )
-        .bind(now.millis())
-        .bind(key.id.get())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE signing_keys SET status = 'compromised', compromised_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(key.id.get())
+            .execute(&mut *tx)
+            .await?;
         let replaced_by = match (key.status, replacement) {
             (KeyStatus::Active, Some(r)) => {
                 insert_signing_key(&mut tx, app_id, r, now).await?;
                 Some(r.kid.clone())
             }
             (KeyStatus::Active, None) => {
-                return Err(StoreError::Conflict(
-                    "the key became active meanwhile; retry".into(),
-                ));
+                return Err(StoreError::Conflict("the key became active meanwhile; retry".into()));
             }
             _ => None,
         };

@@ -103,13 +103,9 @@ pub enum StoreError {
 impl StoreError {
     /// Maps a unique-constraint violation to a conflict with `message`, anything else to a
     /// database error.
-    pub(crate) fn unique(
-        message: impl FnOnce() -> String,
-    ) -> impl FnOnce(sqlx::Error) -> StoreError {
+    pub(crate) fn unique(message: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(message())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
             _ => StoreError::Database(e),
         }
     }
@@ -126,15 +122,18 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("dialect", &self.dialect)
-            .finish()
+        f.debug_struct("Store").field("dialect", &self.dialect).finish()
     }
 }
 
 static MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "runtime", include_str!("../migrations/0002_runtime.sql")),
+    (
+        3,
+        "resource_server_credentials",
+        include_str!("../migrations/0003_resource_server_credentials.sql"),
+    ),
 ];
 
 impl Store {
@@ -151,15 +150,9 @@ impl Store {
         if dialect == Dialect::Sqlite {
             // WAL lets readers proceed while one connection writes; the setting is stored in
             // the database file. FULL sync (the default) keeps every acknowledged commit.
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&pool)
-                .await?;
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
-        Ok(Store {
-            pool,
-            dialect,
-            clock,
-        })
+        Ok(Store { pool, dialect, clock })
     }
 
     /// Applies pending migrations. Safe to run from several replicas at once on PostgreSQL
@@ -167,15 +160,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         let migrations = MIGRATIONS
             .iter()
-            .map(|(version, name, sql)| {
-                Migration::new(
-                    *version,
-                    (*name).into(),
-                    MigrationType::Simple,
-                    SqlStr::from_static(sql),
-                    false,
-                )
-            })
+            .map(|(version, name, sql)| Migration::new(*version, (*name).into(), MigrationType::Simple, SqlStr::from_static(sql), false))
             .collect::<Vec<_>>();
         let migrator = Migrator {
             migrations: migrations.into(),

@@ -21,6 +21,7 @@ fn server_from_row(row: &AnyRow) -> Result<ResourceServer> {
         aliases: row.json("aliases")?,
         scopes: row.json("scopes")?,
         require_binding: row.flag("require_binding")?,
+        credential_id: row.opt_text("credential_id")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
     })
@@ -61,14 +62,7 @@ fn check_unique(config: &ResourceServerConfig, others: &[ResourceServer]) -> Res
     Ok(())
 }
 
-async fn write_server(
-    tx: &mut Tx,
-    id: Id,
-    app_id: Id,
-    c: &ResourceServerConfig,
-    now: Timestamp,
-    insert: bool,
-) -> Result<()> {
+async fn write_server(tx: &mut Tx, id: Id, app_id: Id, c: &ResourceServerConfig, now: Timestamp, insert: bool) -> Result<()> {
     let sql = if insert {
         "INSERT INTO resource_servers (identifier, name, aliases, scopes, require_binding, updated_at, id, app_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)"
     } else {
@@ -85,9 +79,7 @@ async fn write_server(
         .bind(app_id.get())
         .execute(&mut **tx)
         .await
-        .map_err(StoreError::unique(|| {
-            format!("resource server {:?} already exists", c.identifier)
-        }))?;
+        .map_err(StoreError::unique(|| format!("resource server {:?} already exists", c.identifier)))?;
     Ok(())
 }
 
@@ -102,11 +94,7 @@ async fn app_id_of(tx: &mut Tx, deployment_id: Id, slug: &str) -> Result<Id> {
 }
 
 impl Store {
-    pub async fn list_resource_servers(
-        &self,
-        deployment_id: Id,
-        slug: &str,
-    ) -> Result<Vec<ResourceServer>> {
+    pub async fn list_resource_servers(&self, deployment_id: Id, slug: &str) -> Result<Vec<ResourceServer>> {
         let app = self.app(deployment_id, slug).await?;
         self.resource_servers_of(app.id).await
     }
@@ -119,12 +107,7 @@ impl Store {
         rows.iter().map(server_from_row).collect()
     }
 
-    pub async fn resource_server(
-        &self,
-        deployment_id: Id,
-        slug: &str,
-        id: Id,
-    ) -> Result<ResourceServer> {
+    pub async fn resource_server(&self, deployment_id: Id, slug: &str, id: Id) -> Result<ResourceServer> {
         self.list_resource_servers(deployment_id, slug)
             .await?
             .into_iter()
@@ -171,19 +154,14 @@ impl Store {
         slug: &str,
         id: Id,
         actor: &Actor,
-        change: impl FnOnce(
-            &ResourceServer,
-        ) -> Result<ResourceServerConfig, latchkey_core::ValidationErrors>,
+        change: impl FnOnce(&ResourceServer) -> Result<ResourceServerConfig, latchkey_core::ValidationErrors>,
     ) -> Result<ResourceServer> {
         let now = self.now();
         let mut tx = self.write().await?;
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
         let all = servers_of(&mut tx, app_id).await?;
         let (mine, others): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.id == id);
-        let before = mine
-            .into_iter()
-            .next()
-            .ok_or(StoreError::NotFound("resource server"))?;
+        let before = mine.into_iter().next().ok_or(StoreError::NotFound("resource server"))?;
         let config = change(&before).map_err(StoreError::Invalid)?;
         check_unique(&config, &others)?;
         write_server(&mut tx, id, app_id, &config, now, false).await?;
@@ -209,13 +187,67 @@ impl Store {
         Ok(after)
     }
 
-    pub async fn delete_resource_server(
+    /// Gives a resource server a new introspection secret (the old one stops at once).
+    pub async fn set_resource_server_secret(
         &self,
         deployment_id: Id,
         slug: &str,
         id: Id,
+        credential_id: &str,
+        secret_hash: &str,
         actor: &Actor,
-    ) -> Result<()> {
+    ) -> Result<ResourceServer> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
+        servers_of(&mut tx, app_id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StoreError::NotFound("resource server"))?;
+        sqlx::query("UPDATE resource_servers SET credential_id = $1, secret_hash = $2, updated_at = $3 WHERE id = $4")
+            .bind(credential_id.to_owned())
+            .bind(secret_hash.to_owned())
+            .bind(now.millis())
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new("resource_server.secret_rotated", "resource_server", id)
+                .app(app_id)
+                .details(json!({"introspection_client_id": credential_id, "rotated_at": now})),
+        )
+        .await?;
+        let server = servers_of(&mut tx, app_id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StoreError::NotFound("resource server"))?;
+        tx.commit().await?;
+        Ok(server)
+    }
+
+    /// A resource server of `app_id` by its introspection credential id, with its secret hash.
+    pub async fn resource_server_by_credential(&self, app_id: Id, credential_id: &str) -> Result<Option<(ResourceServer, String)>> {
+        let row = sqlx::query("SELECT * FROM resource_servers WHERE app_id = $1 AND credential_id = $2")
+            .bind(app_id.get())
+            .bind(credential_id)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(r) => match r.opt_text("secret_hash")? {
+                Some(h) => Ok(Some((server_from_row(&r)?, h))),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_resource_server(&self, deployment_id: Id, slug: &str, id: Id, actor: &Actor) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;

@@ -32,9 +32,7 @@ impl RowExt for AnyRow {
     }
 
     fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>> {
-        Ok(self
-            .try_get::<Option<i64>, _>(col)?
-            .map(Timestamp::from_millis))
+        Ok(self.try_get::<Option<i64>, _>(col)?.map(Timestamp::from_millis))
     }
 
     fn flag(&self, col: &str) -> Result<bool> {

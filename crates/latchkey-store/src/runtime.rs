@@ -104,16 +104,12 @@ fn consent_from_row(r: &AnyRow) -> Result<ConsentRequest> {
         client_record_id: r.id("client_id")?,
         request: r.json("request")?,
         browser_hash: r.text("browser_hash")?,
-        status: ConsentStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("consent status {status:?}")))?,
+        status: ConsentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("consent status {status:?}")))?,
         user_id: r.opt_id("user_id")?,
         session_id: r.opt_id("session_id")?,
         granted_resource: r
             .opt_text("granted_resource")?
-            .map(|s| {
-                s.parse()
-                    .map_err(|_| StoreError::Corrupt(format!("granted resource {s:?}")))
-            })
+            .map(|s| s.parse().map_err(|_| StoreError::Corrupt(format!("granted resource {s:?}"))))
             .transpose()?,
         granted_scopes: r.opt_text("granted_scopes")?.map(|s| scope::split(&s)),
         created_at: r.ts("created_at")?,
@@ -237,20 +233,12 @@ fn context_from_row(r: &AnyRow) -> Result<TokenContext> {
         family_id: r.id("family_id")?,
         scopes: scope::split(&r.text("scopes")?),
         resources: r.json("resources")?,
-        granted_resource: res
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("granted resource {res:?}")))?,
+        granted_resource: res.parse().map_err(|_| StoreError::Corrupt(format!("granted resource {res:?}")))?,
         auth_time: r.opt_ts("auth_time")?,
     })
 }
 
-async fn insert_token(
-    tx: &mut Tx,
-    ctx: &TokenContext,
-    t: &NewToken,
-    parent: Option<Id>,
-    now: Timestamp,
-) -> Result<()> {
+async fn insert_token(tx: &mut Tx, ctx: &TokenContext, t: &NewToken, parent: Option<Id>, now: Timestamp) -> Result<()> {
     sqlx::query(
         "INSERT INTO oauth_tokens (id, kind, format, token_hash, deployment_id, app_id, client_id, grant_id, user_id, session_id, family_id, parent_id, scopes, resources, granted_resource, auth_time, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
@@ -288,23 +276,13 @@ async fn chain_active(tx: &mut Tx, grant_id: Id) -> Result<bool> {
     .fetch_optional(&mut **tx)
     .await?;
     Ok(match row {
-        Some(r) => {
-            r.text("status")? == "active" && r.flag("client_active")? && r.flag("app_active")?
-        }
+        Some(r) => r.text("status")? == "active" && r.flag("client_active")? && r.flag("app_active")?,
         None => false,
     })
 }
 
-async fn revoke_tokens(
-    tx: &mut Tx,
-    column: &'static str,
-    value: Id,
-    reason: &str,
-    now: Timestamp,
-) -> Result<u64> {
-    let sql = format!(
-        "UPDATE oauth_tokens SET revoked_at = $1, revoke_reason = $2 WHERE {column} = $3 AND revoked_at IS NULL"
-    );
+async fn revoke_tokens(tx: &mut Tx, column: &'static str, value: Id, reason: &str, now: Timestamp) -> Result<u64> {
+    let sql = format!("UPDATE oauth_tokens SET revoked_at = $1, revoke_reason = $2 WHERE {column} = $3 AND revoked_at IS NULL");
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now.millis())
         .bind(reason.to_owned())
@@ -329,17 +307,12 @@ fn token_state_from_row(r: &AnyRow, now: Timestamp) -> Result<TokenState> {
     let kind = r.text("kind")?;
     let session_ended = match r.opt_id("session_id")? {
         None => false,
-        Some(_) => {
-            r.opt_ts("session_ended_at")?.is_some()
-                || r.opt_ts("session_expires_at")?.is_none_or(|e| now >= e)
-        }
+        Some(_) => r.opt_ts("session_ended_at")?.is_some() || r.opt_ts("session_expires_at")?.is_none_or(|e| now >= e),
     };
-    let user_disabled =
-        r.opt_id("user_exists")?.is_none() || r.try_get_flag_opt("user_active")? == Some(false);
+    let user_disabled = r.opt_id("user_exists")?.is_none() || r.try_get_flag_opt("user_active")? == Some(false);
     Ok(TokenState {
         id: r.id("id")?,
-        kind: TokenKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
+        kind: TokenKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
         deployment_id: ctx.deployment_id,
         app_id: ctx.app_id,
         app_slug: r.text("app_slug")?,
@@ -399,8 +372,7 @@ impl Store {
             .bind(expires_at.millis())
             .execute(&mut *tx)
             .await?;
-        let mut ev = NewAuditEvent::new("user.signed_in", "session", id)
-            .details(json!({"user_id": user_id}));
+        let mut ev = NewAuditEvent::new("user.signed_in", "session", id).details(json!({"user_id": user_id}));
         ev.app_id = app_id;
         record(&mut tx, deployment_id, actor, now, ev).await?;
         let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
@@ -412,14 +384,7 @@ impl Store {
     }
 
     /// Audits a failed sign-in (`user.sign_in_failed`); the password is never recorded.
-    pub async fn record_sign_in_failure(
-        &self,
-        deployment_id: Id,
-        app_id: Id,
-        actor: &Actor,
-        email: &str,
-        reason: &str,
-    ) -> Result<()> {
+    pub async fn record_sign_in_failure(&self, deployment_id: Id, app_id: Id, actor: &Actor, email: &str, reason: &str) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         record(
@@ -454,13 +419,7 @@ impl Store {
 
     /// Ends a session and revokes every token derived from it. Ending an ended session
     /// changes nothing.
-    pub async fn end_session(
-        &self,
-        session_id: Id,
-        reason: &str,
-        actor: &Actor,
-        app_id: Option<Id>,
-    ) -> Result<u64> {
+    pub async fn end_session(&self, session_id: Id, reason: &str, actor: &Actor, app_id: Option<Id>) -> Result<u64> {
         let now = self.now();
         let mut tx = self.write().await?;
         let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
@@ -479,9 +438,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let revoked = revoke_tokens(&mut tx, "session_id", session_id, reason, now).await?;
-        let mut ev = NewAuditEvent::new("session.ended", "session", session_id).details(
-            json!({"user_id": session.user_id, "reason": reason, "tokens_revoked": revoked}),
-        );
+        let mut ev = NewAuditEvent::new("session.ended", "session", session_id)
+            .details(json!({"user_id": session.user_id, "reason": reason, "tokens_revoked": revoked}));
         ev.app_id = app_id;
         record(&mut tx, session.deployment_id, actor, now, ev).await?;
         tx.commit().await?;
@@ -510,10 +468,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn consent_request_by_hash(
-        &self,
-        handoff_hash: &str,
-    ) -> Result<Option<ConsentRequest>> {
+    pub async fn consent_request_by_hash(&self, handoff_hash: &str) -> Result<Option<ConsentRequest>> {
         let row = sqlx::query("SELECT * FROM consent_requests WHERE handoff_hash = $1")
             .bind(handoff_hash)
             .fetch_optional(self.pool())
@@ -522,12 +477,7 @@ impl Store {
     }
 
     /// Records who is signed in for a pending consent request.
-    pub async fn attach_consent_session(
-        &self,
-        id: Id,
-        user_id: Id,
-        session_id: Id,
-    ) -> Result<bool> {
+    pub async fn attach_consent_session(&self, id: Id, user_id: Id, session_id: Id) -> Result<bool> {
         let r = sqlx::query("UPDATE consent_requests SET user_id = $1, session_id = $2 WHERE id = $3 AND status = 'pending'")
             .bind(user_id.get())
             .bind(session_id.get())
@@ -548,11 +498,7 @@ impl Store {
     ) -> Result<bool> {
         let now = self.now();
         let (status, resource, scopes) = match approved {
-            Some((r, s)) => (
-                ConsentStatus::Approved,
-                Some(r.to_string()),
-                Some(scope::join(s)),
-            ),
+            Some((r, s)) => (ConsentStatus::Approved, Some(r.to_string()), Some(scope::join(s))),
             None => (ConsentStatus::Denied, None, None),
         };
         let r = sqlx::query(
@@ -594,11 +540,7 @@ impl Store {
     ) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let action = if approved {
-            "consent.approved"
-        } else {
-            "consent.denied"
-        };
+        let action = if approved { "consent.approved" } else { "consent.denied" };
         record(
             &mut tx,
             c.deployment_id,
@@ -618,11 +560,13 @@ impl Store {
 
     /// The user's active grants to a client.
     pub async fn active_grants_for(&self, client_record_id: Id, user_id: Id) -> Result<Vec<Grant>> {
-        let rows = sqlx::query("SELECT id, deployment_id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND status = 'active' ORDER BY id DESC")
-            .bind(client_record_id.get())
-            .bind(user_id.get())
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, deployment_id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND status = 'active' ORDER BY id DESC",
+        )
+        .bind(client_record_id.get())
+        .bind(user_id.get())
+        .fetch_all(self.pool())
+        .await?;
         let mut out = Vec::new();
         for r in rows {
             out.push(self.grant(r.id("deployment_id")?, r.id("id")?).await?);
@@ -669,13 +613,7 @@ impl Store {
 
     // ----- codes -----
 
-    pub async fn issue_code(
-        &self,
-        code_hash: &str,
-        c: &CodeRecord,
-        actor: &Actor,
-        client_id: &str,
-    ) -> Result<()> {
+    pub async fn issue_code(&self, code_hash: &str, c: &CodeRecord, actor: &Actor, client_id: &str) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         sqlx::query(
@@ -735,14 +673,12 @@ impl Store {
     ) -> Result<Result<(), ExchangeError>> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let won = sqlx::query(
-            "UPDATE authorization_codes SET redeemed_at = $1 WHERE id = $2 AND redeemed_at IS NULL",
-        )
-        .bind(now.millis())
-        .bind(code.id.get())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        let won = sqlx::query("UPDATE authorization_codes SET redeemed_at = $1 WHERE id = $2 AND redeemed_at IS NULL")
+            .bind(now.millis())
+            .bind(code.id.get())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
             == 1;
         if !won {
             return Ok(Err(ExchangeError::Replayed));
@@ -770,22 +706,10 @@ impl Store {
     }
 
     /// A redeemed code came back: every token issued from it is revoked.
-    pub async fn code_replayed(
-        &self,
-        code: &CodeRecord,
-        actor: &Actor,
-        client_id: &str,
-    ) -> Result<u64> {
+    pub async fn code_replayed(&self, code: &CodeRecord, actor: &Actor, client_id: &str) -> Result<u64> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let revoked = revoke_tokens(
-            &mut tx,
-            "family_id",
-            code.id,
-            "authorization code replayed",
-            now,
-        )
-        .await?;
+        let revoked = revoke_tokens(&mut tx, "family_id", code.id, "authorization code replayed", now).await?;
         record(
             &mut tx,
             code.deployment_id,
@@ -804,11 +728,10 @@ impl Store {
     // ----- refresh -----
 
     pub async fn refresh_by_hash(&self, token_hash: &str) -> Result<Option<RefreshRecord>> {
-        let row =
-            sqlx::query("SELECT * FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'")
-                .bind(token_hash)
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query("SELECT * FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'")
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
         match row {
             None => Ok(None),
             Some(r) => Ok(Some(RefreshRecord {
@@ -826,11 +749,12 @@ impl Store {
     /// Whether a refresh token is unused, unexpired and not revoked.
     pub async fn refresh_is_current(&self, id: Id) -> Result<bool> {
         let now = self.now();
-        let row = sqlx::query("SELECT id FROM oauth_tokens WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2")
-            .bind(id.get())
-            .bind(now.millis())
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id FROM oauth_tokens WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2")
+                .bind(id.get())
+                .bind(now.millis())
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.is_some())
     }
 
@@ -845,10 +769,7 @@ impl Store {
         client_id: &str,
     ) -> Result<Result<(), ExchangeError>> {
         let now = self.now();
-        let successor = tokens
-            .iter()
-            .find(|(_, t)| t.kind == TokenKind::Refresh)
-            .map(|(_, t)| t.id);
+        let successor = tokens.iter().find(|(_, t)| t.kind == TokenKind::Refresh).map(|(_, t)| t.id);
         let ctx = &old.context;
         let mut tx = self.write().await?;
         let won = sqlx::query(
@@ -898,22 +819,10 @@ impl Store {
 
     /// Refresh token reuse: the whole family (every refresh and access token descending from
     /// the same code) is revoked and the detection audited.
-    pub async fn refresh_reused(
-        &self,
-        old: &RefreshRecord,
-        actor: &Actor,
-        client_id: &str,
-    ) -> Result<u64> {
+    pub async fn refresh_reused(&self, old: &RefreshRecord, actor: &Actor, client_id: &str) -> Result<u64> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let revoked = revoke_tokens(
-            &mut tx,
-            "family_id",
-            old.context.family_id,
-            "refresh token reuse detected",
-            now,
-        )
-        .await?;
+        let revoked = revoke_tokens(&mut tx, "family_id", old.context.family_id, "refresh token reuse detected", now).await?;
         record(
             &mut tx,
             old.context.deployment_id,
@@ -934,31 +843,21 @@ impl Store {
     /// A token with everything its validity depends on, for the verification decision.
     pub async fn token_state(&self, token_hash: &str) -> Result<Option<TokenState>> {
         let now = self.now();
-        let row = sqlx::query(TOKEN_STATE)
-            .bind(token_hash)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref()
-            .map(|r| token_state_from_row(r, now))
-            .transpose()
+        let row = sqlx::query(TOKEN_STATE).bind(token_hash).fetch_optional(self.pool()).await?;
+        row.as_ref().map(|r| token_state_from_row(r, now)).transpose()
     }
 
     /// RFC 7009 revocation by the client that owns the token: an access token alone, or a
     /// refresh token with its family. Unknown tokens and tokens of other clients change
     /// nothing (the endpoint answers 200 either way).
-    pub async fn revoke_token(
-        &self,
-        token_hash: &str,
-        client_record_id: Id,
-        actor: &Actor,
-        client_id: &str,
-    ) -> Result<bool> {
+    pub async fn revoke_token(&self, token_hash: &str, client_record_id: Id, actor: &Actor, client_id: &str) -> Result<bool> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let row = sqlx::query("SELECT id, kind, family_id, deployment_id, app_id, client_id, revoked_at FROM oauth_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, kind, family_id, deployment_id, app_id, client_id, revoked_at FROM oauth_tokens WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(r) = row else { return Ok(false) };
         if r.id("client_id")? != client_record_id {
             return Ok(false);
@@ -966,14 +865,7 @@ impl Store {
         let id = r.id("id")?;
         let kind = r.text("kind")?;
         let revoked = if kind == "refresh" {
-            revoke_tokens(
-                &mut tx,
-                "family_id",
-                r.id("family_id")?,
-                "revoked by client",
-                now,
-            )
-            .await?
+            revoke_tokens(&mut tx, "family_id", r.id("family_id")?, "revoked by client", now).await?
         } else {
             revoke_tokens(&mut tx, "id", id, "revoked by client", now).await?
         };
@@ -995,25 +887,18 @@ impl Store {
     }
 
     /// Records a client assertion's `jti`; false if it was seen before (a replay).
-    pub async fn use_assertion_jti(
-        &self,
-        client_record_id: Id,
-        jti: &str,
-        expires_at: Timestamp,
-    ) -> Result<bool> {
+    pub async fn use_assertion_jti(&self, client_record_id: Id, jti: &str, expires_at: Timestamp) -> Result<bool> {
         let now = self.now();
         sqlx::query("DELETE FROM client_assertion_jtis WHERE expires_at < $1")
             .bind(now.millis())
             .execute(self.pool())
             .await?;
-        let r = sqlx::query(
-            "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(client_record_id.get())
-        .bind(jti.to_owned())
-        .bind(expires_at.millis())
-        .execute(self.pool())
-        .await;
+        let r = sqlx::query("INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3)")
+            .bind(client_record_id.get())
+            .bind(jti.to_owned())
+            .bind(expires_at.millis())
+            .execute(self.pool())
+            .await;
         match r {
             Ok(_) => Ok(true),
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(false),
@@ -1022,14 +907,7 @@ impl Store {
     }
 
     /// Records a use of a superseded client secret (inside a rotation overlap).
-    pub async fn record_secret_use(
-        &self,
-        deployment_id: Id,
-        app_id: Id,
-        client_id: &str,
-        secret_id: Id,
-        superseded: bool,
-    ) -> Result<()> {
+    pub async fn record_secret_use(&self, deployment_id: Id, app_id: Id, client_id: &str, secret_id: Id, superseded: bool) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
         sqlx::query("UPDATE oauth_client_secrets SET last_used_at = $1 WHERE id = $2")

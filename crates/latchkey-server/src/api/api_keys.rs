@@ -14,9 +14,7 @@ use crate::http::extract::{ApiJson, Caller, path_id};
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "api_keys": state.store.list_api_keys(caller.deployment_id).await? }),
-    ))
+    Ok(Json(json!({ "api_keys": state.store.list_api_keys(caller.deployment_id).await? })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,25 +30,15 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let name = validate::text("name", &input.name, 100).map_err(ValidationErrors::from)?;
     let (secret, record) = credentials::api_key(&state.hasher, &name, None);
-    let key = state
-        .store
-        .create_api_key(caller.deployment_id, &record, &caller.actor)
-        .await?;
+    let key = state.store.create_api_key(caller.deployment_id, &record, &caller.actor).await?;
     let mut body = json!(key);
     body["api_key"] = json!(secret.expose());
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-pub async fn revoke(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = path_id(&id, "api key")?;
     Ok(Json(json!(
-        state
-            .store
-            .revoke_api_key(caller.deployment_id, id, &caller.actor)
-            .await?
+        state.store.revoke_api_key(caller.deployment_id, id, &caller.actor).await?
     )))
 }

@@ -24,19 +24,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     Ok(Json(json!({ "apps": apps })))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<App>> {
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<App>> {
     Ok(Json(state.store.app(caller.deployment_id, &slug).await?))
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    req: Request,
-) -> ApiResult<(StatusCode, Json<App>)> {
+pub async fn create(State(state): State<AppState>, caller: Caller, req: Request) -> ApiResult<(StatusCode, Json<App>)> {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -44,9 +36,9 @@ pub async fn create(
         .unwrap_or("")
         .to_ascii_lowercase();
     let (input, logo) = if ct.starts_with("multipart/form-data") {
-        let mp = Multipart::from_request(req, &state).await.map_err(|e| {
-            ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
-        })?;
+        let mp = Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {}", e.body_text())))?;
         read_create_form(mp).await?
     } else {
         let ApiJson(input) = ApiJson::<CreateApp>::from_request(req, &state).await?;
@@ -58,20 +50,10 @@ pub async fn create(
         tracing::error!(error = %e, "signing key generation failed");
         ApiError::internal()
     })?;
-    let logo_url = new
-        .logo
-        .as_ref()
-        .map(|_| logo_url(&state, id, state.clock.now().millis()));
+    let logo_url = new.logo.as_ref().map(|_| logo_url(&state, id, state.clock.now().millis()));
     let app = state
         .store
-        .create_app(
-            caller.deployment_id,
-            id,
-            &new,
-            logo_url.as_deref(),
-            &key,
-            &caller.actor,
-        )
+        .create_app(caller.deployment_id, id, &new, logo_url.as_deref(), &key, &caller.actor)
         .await?;
     Ok((StatusCode::CREATED, Json(app)))
 }
@@ -88,26 +70,30 @@ async fn read_create_form(mut mp: Multipart) -> ApiResult<(CreateApp, Option<Log
     let mut errors = ValidationErrors::new();
     let mut has_slug = false;
     let mut has_name = false;
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
-    })? {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {}", e.body_text())))?
+    {
         let name = field.name().unwrap_or("").to_owned();
         if !seen.insert(name.clone()) {
             errors.add(name, "is sent more than once");
             continue;
         }
         if name == "logo" {
-            let bytes = field.bytes().await.map_err(|e| {
-                ApiError::bad_request(format!("could not read the logo: {}", e.body_text()))
-            })?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::bad_request(format!("could not read the logo: {}", e.body_text())))?;
             if let Some(l) = errors.check(Logo::sniff(bytes.to_vec())) {
                 logo = Some(l);
             }
             continue;
         }
-        let text = field.text().await.map_err(|e| {
-            ApiError::bad_request(format!("could not read field {name}: {}", e.body_text()))
-        })?;
+        let text = field
+            .text()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("could not read field {name}: {}", e.body_text())))?;
         match name.as_str() {
             "slug" => {
                 has_slug = true;
@@ -120,12 +106,7 @@ async fn read_create_form(mut mp: Multipart) -> ApiResult<(CreateApp, Option<Log
             "description" => input.description = Some(text),
             "fqdn" => input.fqdn = Some(text),
             "supported_scopes" => {
-                input.supported_scopes = Some(
-                    text.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect(),
-                );
+                input.supported_scopes = Some(text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
             }
             "scope_definitions" => match parse_json::<Vec<ScopeDefinitionInput>>(text.as_bytes()) {
                 Ok(defs) => input.scope_definitions = Some(defs),
@@ -178,12 +159,7 @@ pub async fn patch(
     Ok(Json(app))
 }
 
-pub async fn upload_logo(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-    req: Request,
-) -> ApiResult<Json<App>> {
+pub async fn upload_logo(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>, req: Request) -> ApiResult<Json<App>> {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -195,23 +171,22 @@ pub async fn upload_logo(
             "upload the logo as multipart/form-data with a `logo` file field",
         ));
     }
-    let mut mp = Multipart::from_request(req, &state).await.map_err(|e| {
-        ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
-    })?;
+    let mut mp = Multipart::from_request(req, &state)
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {}", e.body_text())))?;
     let mut logo = None;
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
-    })? {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {}", e.body_text())))?
+    {
         if field.name() != Some("logo") {
-            return Err(ValidationErrors::single(
-                field.name().unwrap_or(""),
-                "is not a field of this form: send only `logo`",
-            )
-            .into());
+            return Err(ValidationErrors::single(field.name().unwrap_or(""), "is not a field of this form: send only `logo`").into());
         }
-        let bytes = field.bytes().await.map_err(|e| {
-            ApiError::bad_request(format!("could not read the logo: {}", e.body_text()))
-        })?;
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("could not read the logo: {}", e.body_text())))?;
         logo = Some(Logo::sniff(bytes.to_vec()).map_err(ValidationErrors::from)?);
     }
     let logo = logo.ok_or_else(|| ValidationErrors::single("logo", "is required"))?;
@@ -226,27 +201,17 @@ pub async fn upload_logo(
 }
 
 /// The public logo of an app.
-pub async fn logo(
-    State(state): State<AppState>,
-    Path(app_id): Path<String>,
-) -> ApiResult<Response> {
+pub async fn logo(State(state): State<AppState>, Path(app_id): Path<String>) -> ApiResult<Response> {
     let id = path_id(&app_id, "logo")?;
     let (content_type, bytes, _) = state.store.app_logo(id).await?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
@@ -256,15 +221,12 @@ pub async fn logo(
 
 /// Checks that the app's domain resolves to the same addresses as the CNAME target, and
 /// stores the result.
-pub async fn verify_domain(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn verify_domain(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
     let app = state.store.app(caller.deployment_id, &slug).await?;
-    let domain = app.fqdn.clone().ok_or_else(|| {
-        ApiError::conflict("the app has no custom domain (fqdn): set one with PATCH first")
-    })?;
+    let domain = app
+        .fqdn
+        .clone()
+        .ok_or_else(|| ApiError::conflict("the app has no custom domain (fqdn): set one with PATCH first"))?;
     let target = state.settings.cname_target.clone();
     let (mine, theirs) = tokio::join!(resolve(&domain), resolve(&target));
     let verified = domain_points_at(&mine, &theirs);
@@ -280,11 +242,7 @@ pub async fn verify_domain(
 }
 
 async fn resolve(host: &str) -> Vec<IpAddr> {
-    let lookup = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        tokio::net::lookup_host((host, 443)),
-    )
-    .await;
+    let lookup = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::lookup_host((host, 443))).await;
     match lookup {
         Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
         _ => Vec::new(),

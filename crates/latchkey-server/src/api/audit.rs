@@ -28,23 +28,14 @@ pub struct AuditParams {
     limit: Option<u32>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<AuditParams>,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<Value>> {
     let limit = p.limit.unwrap_or(DEFAULT_AUDIT_PAGE);
     if limit == 0 || limit > MAX_AUDIT_PAGE {
-        return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {MAX_AUDIT_PAGE}"
-        )));
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_AUDIT_PAGE}")));
     }
     let parse_id = |v: &Option<String>, name: &str| -> ApiResult<Option<Id>> {
         v.as_deref()
-            .map(|s| {
-                s.parse::<Id>()
-                    .map_err(|_| ApiError::bad_request(format!("{name} must be an id")))
-            })
+            .map(|s| s.parse::<Id>().map_err(|_| ApiError::bad_request(format!("{name} must be an id"))))
             .transpose()
     };
     let q = AuditQuery {
@@ -59,8 +50,6 @@ pub async fn list(
         limit,
     };
     let events = state.store.audit_events(caller.deployment_id, &q).await?;
-    let next = (events.len() as u32 == limit)
-        .then(|| events.last().map(|e| e.id))
-        .flatten();
+    let next = (events.len() as u32 == limit).then(|| events.last().map(|e| e.id)).flatten();
     Ok(Json(json!({ "events": events, "next_cursor": next })))
 }

@@ -4,9 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use latchkey_core::client::{
-    Client, ClientInput, ClientView, Registration, SecretTransition, secret_transition,
-};
+use latchkey_core::client::{Client, ClientInput, ClientView, Registration, SecretTransition, secret_transition};
 use latchkey_core::secret::generate_client_id;
 use latchkey_core::{Id, ValidationErrors};
 use latchkey_store::clients::{ClientChange, NewClient};
@@ -21,26 +19,13 @@ use crate::state::AppState;
 /// Longest overlap during which a rotated-out secret keeps working: 30 days.
 const MAX_OVERLAP_SECONDS: i64 = 30 * 24 * 3600;
 
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let clients = state
-        .store
-        .list_clients(caller.deployment_id, &slug)
-        .await?;
+pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+    let clients = state.store.list_clients(caller.deployment_id, &slug).await?;
     Ok(Json(json!({ "clients": clients })))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<Client>> {
-    Ok(Json(
-        state.store.client(caller.deployment_id, &slug, &id).await?,
-    ))
+pub async fn get(State(state): State<AppState>, caller: Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Client>> {
+    Ok(Json(state.store.client(caller.deployment_id, &slug, &id).await?))
 }
 
 pub async fn create(
@@ -52,9 +37,7 @@ pub async fn create(
     let app = state.store.app(caller.deployment_id, &slug).await?;
     let config = input.into_new_config()?;
     let method = config.auth_method();
-    let secret = method
-        .uses_secret()
-        .then(|| credentials::client_secret(&state, method));
+    let secret = method.uses_secret().then(|| credentials::client_secret(&state, method));
     let new = NewClient {
         id: Id::generate(),
         client_id: generate_client_id(),
@@ -108,18 +91,8 @@ pub async fn patch(
     Ok(Json(body))
 }
 
-async fn set_active(
-    state: &AppState,
-    caller: &Caller,
-    slug: &str,
-    id: &str,
-    active: bool,
-) -> ApiResult<Client> {
-    let action = if active {
-        "client.reactivated"
-    } else {
-        "client.deactivated"
-    };
+async fn set_active(state: &AppState, caller: &Caller, slug: &str, id: &str, active: bool) -> ApiResult<Client> {
+    let action = if active { "client.reactivated" } else { "client.deactivated" };
     Ok(state
         .store
         .modify_client(caller.deployment_id, slug, id, &caller.actor, |current| {
@@ -169,24 +142,13 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<Value>> {
     let overlap = body.overlap_seconds.or(q.overlap_seconds).unwrap_or(0);
     if !(0..=MAX_OVERLAP_SECONDS).contains(&overlap) {
-        return Err(ValidationErrors::single(
-            "overlap_seconds",
-            format!("must be between 0 and {MAX_OVERLAP_SECONDS} (30 days)"),
-        )
-        .into());
+        return Err(ValidationErrors::single("overlap_seconds", format!("must be between 0 and {MAX_OVERLAP_SECONDS} (30 days)")).into());
     }
     let client = state.store.client(caller.deployment_id, &slug, &id).await?;
     let (plain, record) = credentials::client_secret(&state, client.config.auth_method());
     let (client, info) = state
         .store
-        .rotate_client_secret(
-            caller.deployment_id,
-            &slug,
-            &id,
-            &record,
-            overlap,
-            &caller.actor,
-        )
+        .rotate_client_secret(caller.deployment_id, &slug, &id, &record, overlap, &caller.actor)
         .await?;
     Ok(Json(json!({
         "client_secret": plain.expose(),
@@ -196,14 +158,7 @@ pub async fn rotate_secret(
     })))
 }
 
-pub async fn secrets(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let secrets = state
-        .store
-        .list_client_secrets(caller.deployment_id, &slug, &id)
-        .await?;
+pub async fn secrets(State(state): State<AppState>, caller: Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let secrets = state.store.list_client_secrets(caller.deployment_id, &slug, &id).await?;
     Ok(Json(json!({ "secrets": secrets })))
 }

@@ -42,29 +42,21 @@ fn issuer_of(state: &AppState, app: &latchkey_core::app::App) -> String {
 
 fn complete_url(state: &AppState, app: &latchkey_core::app::App, handoff: &str) -> String {
     let q: String = url::form_urlencoded::byte_serialize(handoff.as_bytes()).collect();
-    format!(
-        "{}/oauth/consent/complete?handoff_id={q}",
-        issuer_of(state, app)
-    )
+    format!("{}/oauth/consent/complete?handoff_id={q}", issuer_of(state, app))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(handoff): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(handoff): Path<String>) -> ApiResult<Json<Value>> {
     let c = load(&state, &caller, &handoff).await?;
-    let client = state
-        .store
-        .client_by_client_id(&c.request.client_id)
-        .await?;
+    let client = state.store.client_by_client_id(&c.request.client_id).await?;
     let app = state.store.app_by_id(c.app_id).await?;
     let scopes: Vec<Value> = c
         .request
         .scopes
         .iter()
         .map(|s| match app.scope(s) {
-            Some(d) if !is_oidc_scope(s) => json!({"scope": s, "display_name": d.display_name, "description": d.description, "category": d.category}),
+            Some(d) if !is_oidc_scope(s) => {
+                json!({"scope": s, "display_name": d.display_name, "description": d.description, "category": d.category})
+            }
             _ => json!({"scope": s, "display_name": s, "description": "", "category": "openid"}),
         })
         .collect();
@@ -113,50 +105,35 @@ pub async fn accept(
 ) -> ApiResult<Json<Value>> {
     let c = load(&state, &caller, &handoff).await?;
     if c.status != ConsentStatus::Pending || state.clock.now() >= c.expires_at {
-        return Err(ApiError::conflict(
-            "this consent request was already answered or has expired",
-        ));
+        return Err(ApiError::conflict("this consent request was already answered or has expired"));
     }
-    let user = state
-        .store
-        .user(caller.deployment_id, input.user_id)
-        .await?;
+    let user = state.store.user(caller.deployment_id, input.user_id).await?;
     if !user.is_active {
         return Err(ApiError::conflict("the user is disabled"));
     }
-    let resource: GrantedResource = input
-        .granted_resource
-        .parse()
-        .map_err(|_| ValidationErrors::single("granted_resource", "must be urn:latchkey:user:ID, urn:latchkey:organization:ID or urn:latchkey:workspace:ID"))?;
+    let resource: GrantedResource = input.granted_resource.parse().map_err(|_| {
+        ValidationErrors::single(
+            "granted_resource",
+            "must be urn:latchkey:user:ID, urn:latchkey:organization:ID or urn:latchkey:workspace:ID",
+        )
+    })?;
     let scopes = match input.scopes {
         None => c.request.scopes.clone(),
         Some(list) => {
             if let Some(extra) = list.iter().find(|s| !c.request.scopes.contains(s)) {
-                return Err(ValidationErrors::single(
-                    "scopes",
-                    format!("{extra:?} was not requested"),
-                )
-                .into());
+                return Err(ValidationErrors::single("scopes", format!("{extra:?} was not requested")).into());
             }
             list
         }
     };
     let app = state.store.app_by_id(c.app_id).await?;
     let memberships = state.store.memberships_of(user.id).await?;
-    let defs: Vec<_> = scopes
-        .iter()
-        .filter(|s| !is_oidc_scope(s))
-        .filter_map(|s| app.scope(s))
-        .collect();
+    let defs: Vec<_> = scopes.iter().filter(|s| !is_oidc_scope(s)).filter_map(|s| app.scope(s)).collect();
     if !consent::resource_choices(&defs, user.id, &memberships)
         .iter()
         .any(|ch| ch.resource == resource)
     {
-        return Err(ValidationErrors::single(
-            "granted_resource",
-            "the user cannot grant these scopes on this resource",
-        )
-        .into());
+        return Err(ValidationErrors::single("granted_resource", "the user cannot grant these scopes on this resource").into());
     }
     // A Latchkey session stands for the product's sign-in, so logout and session checks work.
     let session_value = SecretKind::Session.generate();
@@ -177,21 +154,12 @@ pub async fn accept(
         .await?;
     if !state
         .store
-        .decide_consent(
-            c.id,
-            Some(user.id),
-            Some(session.id),
-            Some((resource, &scopes)),
-        )
+        .decide_consent(c.id, Some(user.id), Some(session.id), Some((resource, &scopes)))
         .await?
     {
-        return Err(ApiError::conflict(
-            "this consent request was already answered or has expired",
-        ));
+        return Err(ApiError::conflict("this consent request was already answered or has expired"));
     }
-    Ok(Json(
-        json!({"redirect_to": complete_url(&state, &app, &handoff)}),
-    ))
+    Ok(Json(json!({"redirect_to": complete_url(&state, &app, &handoff)})))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,26 +177,12 @@ pub async fn reject(
 ) -> ApiResult<Json<Value>> {
     let c = load(&state, &caller, &handoff).await?;
     let app = state.store.app_by_id(c.app_id).await?;
-    if !state
-        .store
-        .decide_consent(c.id, input.user_id, None, None)
-        .await?
-    {
-        return Err(ApiError::conflict(
-            "this consent request was already answered or has expired",
-        ));
+    if !state.store.decide_consent(c.id, input.user_id, None, None).await? {
+        return Err(ApiError::conflict("this consent request was already answered or has expired"));
     }
     let _ = state
         .store
-        .record_consent_decision(
-            &c,
-            &c.request.client_id,
-            false,
-            &caller.actor,
-            json!({"via": "backend api"}),
-        )
+        .record_consent_decision(&c, &c.request.client_id, false, &caller.actor, json!({"via": "backend api"}))
         .await;
-    Ok(Json(
-        json!({"redirect_to": complete_url(&state, &app, &handoff)}),
-    ))
+    Ok(Json(json!({"redirect_to": complete_url(&state, &app, &handoff)})))
 }

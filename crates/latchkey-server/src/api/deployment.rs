@@ -35,8 +35,7 @@ pub struct DeploymentPatch {
 fn check_consent_url(raw: &str) -> Result<String, ValidationErrors> {
     let ok = url::Url::parse(raw).ok().is_some_and(|u| {
         u.fragment().is_none()
-            && (u.scheme() == "https"
-                || (u.scheme() == "http" && latchkey_core::redirect_uri::is_loopback_host(&u)))
+            && (u.scheme() == "https" || (u.scheme() == "http" && latchkey_core::redirect_uri::is_loopback_host(&u)))
             && u.host().is_some()
     });
     if ok {
@@ -49,14 +48,9 @@ fn check_consent_url(raw: &str) -> Result<String, ValidationErrors> {
     }
 }
 
-pub async fn patch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(p): ApiJson<DeploymentPatch>,
-) -> ApiResult<Json<Deployment>> {
+pub async fn patch(State(state): State<AppState>, caller: Caller, ApiJson(p): ApiJson<DeploymentPatch>) -> ApiResult<Json<Deployment>> {
     let current = state.store.deployment(caller.deployment_id).await?;
-    let mut settings: Map<String, Value> =
-        current.settings.as_object().cloned().unwrap_or_default();
+    let mut settings: Map<String, Value> = current.settings.as_object().cloned().unwrap_or_default();
     match p.settings.consent_url {
         None => {}
         Some(None) => {
@@ -69,11 +63,7 @@ pub async fn patch(
     Ok(Json(
         state
             .store
-            .set_deployment_settings(
-                caller.deployment_id,
-                &Value::Object(settings),
-                &caller.actor,
-            )
+            .set_deployment_settings(caller.deployment_id, &Value::Object(settings), &caller.actor)
             .await?,
     ))
 }

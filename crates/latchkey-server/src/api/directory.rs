@@ -4,9 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use latchkey_core::directory::{
-    self, MembershipInput, MembershipKind, NamedInput, User, UserInput,
-};
+use latchkey_core::directory::{self, MembershipInput, MembershipKind, NamedInput, User, UserInput};
 use latchkey_core::{Id, ValidationErrors};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,15 +17,8 @@ const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 500;
 
 /// A listing page with the cursor for the next one (`null` when this is the last).
-fn page_body<T: serde::Serialize>(
-    key: &str,
-    items: &[T],
-    limit: u32,
-    id_of: impl Fn(&T) -> Id,
-) -> Value {
-    let next = (items.len() as u32 == limit)
-        .then(|| items.last().map(&id_of))
-        .flatten();
+fn page_body<T: serde::Serialize>(key: &str, items: &[T], limit: u32, id_of: impl Fn(&T) -> Id) -> Value {
+    let next = (items.len() as u32 == limit).then(|| items.last().map(&id_of)).flatten();
     json!({ key: items, "next_cursor": next })
 }
 
@@ -41,21 +32,14 @@ pub struct UserListQuery {
     before: Option<String>,
 }
 
-pub async fn list_users(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<UserListQuery>,
-) -> ApiResult<Json<Value>> {
+pub async fn list_users(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<UserListQuery>) -> ApiResult<Json<Value>> {
     let page = PageQuery {
         limit: q.limit,
         before: q.before,
     }
     .page(DEFAULT_PAGE, MAX_PAGE)?;
     let email = q.email.map(|e| e.trim().to_lowercase());
-    let users = state
-        .store
-        .list_users(caller.deployment_id, email.as_deref(), page)
-        .await?;
+    let users = state.store.list_users(caller.deployment_id, email.as_deref(), page).await?;
     Ok(Json(page_body("users", &users, page.limit, |u| u.id)))
 }
 
@@ -70,26 +54,12 @@ pub async fn create_user(
         .map_err(|_| ApiError::internal())??;
     Ok((
         StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_user(caller.deployment_id, &change, &caller.actor)
-                .await?,
-        ),
+        Json(state.store.create_user(caller.deployment_id, &change, &caller.actor).await?),
     ))
 }
 
-pub async fn get_user(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<User>> {
-    Ok(Json(
-        state
-            .store
-            .user(caller.deployment_id, path_id(&id, "user")?)
-            .await?,
-    ))
+pub async fn get_user(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<User>> {
+    Ok(Json(state.store.user(caller.deployment_id, path_id(&id, "user")?).await?))
 }
 
 pub async fn update_user(
@@ -112,11 +82,7 @@ pub async fn update_user(
     Ok(Json(user))
 }
 
-pub async fn delete_user(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub async fn delete_user(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state
         .store
         .delete_user(caller.deployment_id, path_id(&id, "user")?, &caller.actor)
@@ -124,33 +90,17 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn user_memberships(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let memberships = state
-        .store
-        .user_memberships(caller.deployment_id, path_id(&id, "user")?)
-        .await?;
+pub async fn user_memberships(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let memberships = state.store.user_memberships(caller.deployment_id, path_id(&id, "user")?).await?;
     Ok(Json(json!({ "memberships": memberships })))
 }
 
 // ----- organizations -----
 
-pub async fn list_orgs(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Value>> {
+pub async fn list_orgs(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<Value>> {
     let page = q.page(DEFAULT_PAGE, MAX_PAGE)?;
-    let orgs = state
-        .store
-        .list_organizations(caller.deployment_id, page)
-        .await?;
-    Ok(Json(page_body("organizations", &orgs, page.limit, |o| {
-        o.id
-    })))
+    let orgs = state.store.list_organizations(caller.deployment_id, page).await?;
+    Ok(Json(page_body("organizations", &orgs, page.limit, |o| o.id)))
 }
 
 pub async fn create_org(
@@ -162,18 +112,11 @@ pub async fn create_org(
         return Err(ValidationErrors::single("organization_id", "is only for workspaces").into());
     }
     let name = directory::validate_name(input.name.as_deref())?;
-    let org = state
-        .store
-        .create_organization(caller.deployment_id, &name, &caller.actor)
-        .await?;
+    let org = state.store.create_organization(caller.deployment_id, &name, &caller.actor).await?;
     Ok((StatusCode::CREATED, Json(json!(org))))
 }
 
-pub async fn get_org(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn get_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(
         state
             .store
@@ -194,28 +137,15 @@ pub async fn update_org(
     let name = directory::validate_name(input.name.as_deref())?;
     let org = state
         .store
-        .rename_organization(
-            caller.deployment_id,
-            path_id(&id, "organization")?,
-            &name,
-            &caller.actor,
-        )
+        .rename_organization(caller.deployment_id, path_id(&id, "organization")?, &name, &caller.actor)
         .await?;
     Ok(Json(json!(org)))
 }
 
-pub async fn delete_org(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_organization(
-            caller.deployment_id,
-            path_id(&id, "organization")?,
-            &caller.actor,
-        )
+        .delete_organization(caller.deployment_id, path_id(&id, "organization")?, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -247,10 +177,7 @@ pub async fn list_workspaces(
         ),
         None => None,
     };
-    let ws = state
-        .store
-        .list_workspaces(caller.deployment_id, org, page)
-        .await?;
+    let ws = state.store.list_workspaces(caller.deployment_id, org, page).await?;
     Ok(Json(page_body("workspaces", &ws, page.limit, |w| w.id)))
 }
 
@@ -268,10 +195,7 @@ pub async fn create_workspace(
         }
     };
     if input.organization_id.is_none() {
-        errors.add(
-            "organization_id",
-            "is required: the organization the workspace belongs to",
-        );
+        errors.add("organization_id", "is required: the organization the workspace belongs to");
     }
     let (Some(name), Some(org)) = (name, input.organization_id) else {
         return Err(errors.into());
@@ -283,16 +207,9 @@ pub async fn create_workspace(
     Ok((StatusCode::CREATED, Json(json!(ws))))
 }
 
-pub async fn get_workspace(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn get_workspace(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(
-        state
-            .store
-            .workspace(caller.deployment_id, path_id(&id, "workspace")?)
-            .await?
+        state.store.workspace(caller.deployment_id, path_id(&id, "workspace")?).await?
     )))
 }
 
@@ -303,37 +220,20 @@ pub async fn update_workspace(
     ApiJson(input): ApiJson<NamedInput>,
 ) -> ApiResult<Json<Value>> {
     if input.organization_id.is_some() {
-        return Err(ValidationErrors::single(
-            "organization_id",
-            "cannot change: a workspace stays in its organization",
-        )
-        .into());
+        return Err(ValidationErrors::single("organization_id", "cannot change: a workspace stays in its organization").into());
     }
     let name = directory::validate_name(input.name.as_deref())?;
     let ws = state
         .store
-        .rename_workspace(
-            caller.deployment_id,
-            path_id(&id, "workspace")?,
-            &name,
-            &caller.actor,
-        )
+        .rename_workspace(caller.deployment_id, path_id(&id, "workspace")?, &name, &caller.actor)
         .await?;
     Ok(Json(json!(ws)))
 }
 
-pub async fn delete_workspace(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub async fn delete_workspace(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_workspace(
-            caller.deployment_id,
-            path_id(&id, "workspace")?,
-            &caller.actor,
-        )
+        .delete_workspace(caller.deployment_id, path_id(&id, "workspace")?, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -347,10 +247,7 @@ pub async fn list_memberships(
     Path(group): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let group = path_id(&group, kind.as_str())?;
-    let m = state
-        .store
-        .list_memberships(caller.deployment_id, kind, group)
-        .await?;
+    let m = state.store.list_memberships(caller.deployment_id, kind, group).await?;
     Ok(Json(json!({ "memberships": m })))
 }
 
@@ -362,20 +259,11 @@ pub async fn add_membership(
     ApiJson(input): ApiJson<MembershipInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let group = path_id(&group, kind.as_str())?;
-    let user = input
-        .user_id
-        .ok_or_else(|| ValidationErrors::single("user_id", "is required"))?;
+    let user = input.user_id.ok_or_else(|| ValidationErrors::single("user_id", "is required"))?;
     let permissions = directory::validate_permissions(input.permissions.as_deref().unwrap_or(&[]))?;
     let m = state
         .store
-        .add_membership(
-            caller.deployment_id,
-            kind,
-            group,
-            user,
-            &permissions,
-            &caller.actor,
-        )
+        .add_membership(caller.deployment_id, kind, group, user, &permissions, &caller.actor)
         .await?;
     Ok((StatusCode::CREATED, Json(json!(m))))
 }
@@ -390,11 +278,7 @@ pub async fn update_membership(
     let group = path_id(&group, kind.as_str())?;
     let user = path_id(&user, "membership")?;
     if input.user_id.is_some_and(|u| u != user) {
-        return Err(ValidationErrors::single(
-            "user_id",
-            "cannot change: remove the membership and add another",
-        )
-        .into());
+        return Err(ValidationErrors::single("user_id", "cannot change: remove the membership and add another").into());
     }
     let permissions = directory::validate_permissions(
         &input
@@ -403,14 +287,7 @@ pub async fn update_membership(
     )?;
     let m = state
         .store
-        .set_membership_permissions(
-            caller.deployment_id,
-            kind,
-            group,
-            user,
-            &permissions,
-            &caller.actor,
-        )
+        .set_membership_permissions(caller.deployment_id, kind, group, user, &permissions, &caller.actor)
         .await?;
     Ok(Json(json!(m)))
 }

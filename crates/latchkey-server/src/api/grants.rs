@@ -22,18 +22,13 @@ pub struct GrantQuery {
 
 impl GrantQuery {
     fn parse(&self) -> Result<(Option<GrantStatus>, u32), ApiError> {
-        let status =
-            match self.status.as_deref() {
-                None | Some("") | Some("all") => None,
-                Some(s) => Some(GrantStatus::parse(s).ok_or_else(|| {
-                    ApiError::bad_request("status must be active, revoked or all")
-                })?),
-            };
+        let status = match self.status.as_deref() {
+            None | Some("") | Some("all") => None,
+            Some(s) => Some(GrantStatus::parse(s).ok_or_else(|| ApiError::bad_request("status must be active, revoked or all"))?),
+        };
         let limit = self.limit.unwrap_or(MAX_GRANTS);
         if limit == 0 || limit > MAX_GRANTS {
-            return Err(ApiError::bad_request(format!(
-                "limit must be between 1 and {MAX_GRANTS}"
-            )));
+            return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_GRANTS}")));
         }
         Ok((status, limit))
     }
@@ -61,18 +56,11 @@ pub async fn list_for_user(
 ) -> ApiResult<Json<Value>> {
     let (status, limit) = q.parse()?;
     let user_id = path_id(&user_id, "user")?;
-    let grants = state
-        .store
-        .list_user_grants(caller.deployment_id, user_id, status, limit)
-        .await?;
+    let grants = state.store.list_user_grants(caller.deployment_id, user_id, status, limit).await?;
     Ok(Json(json!({ "grants": grants })))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(grant_id): Path<String>,
-) -> ApiResult<Json<Grant>> {
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(grant_id): Path<String>) -> ApiResult<Json<Grant>> {
     let id = path_id(&grant_id, "grant")?;
     Ok(Json(state.store.grant(caller.deployment_id, id).await?))
 }
@@ -102,14 +90,7 @@ pub async fn revoke(
     };
     let grant = state
         .store
-        .revoke_grant(
-            caller.deployment_id,
-            &slug,
-            &id,
-            grant_id,
-            &reason,
-            &caller.actor,
-        )
+        .revoke_grant(caller.deployment_id, &slug, &id, grant_id, &reason, &caller.actor)
         .await?;
     Ok(Json(grant))
 }

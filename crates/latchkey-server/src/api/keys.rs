@@ -12,15 +12,8 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Caller;
 use crate::state::AppState;
 
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let keys = state
-        .store
-        .list_signing_keys(caller.deployment_id, &slug)
-        .await?;
+pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+    let keys = state.store.list_signing_keys(caller.deployment_id, &slug).await?;
     Ok(Json(json!({ "keys": keys })))
 }
 
@@ -31,11 +24,7 @@ async fn fresh_key(state: &AppState) -> ApiResult<latchkey_store::NewSigningKey>
     })
 }
 
-pub async fn rotate(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn rotate(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
     state.store.app(caller.deployment_id, &slug).await?;
     let new = fresh_key(&state).await?;
     let key = state
@@ -50,10 +39,7 @@ pub async fn compromise(
     caller: Caller,
     Path((slug, kid)): Path<(String, String)>,
 ) -> ApiResult<Json<SigningKey>> {
-    let keys = state
-        .store
-        .list_signing_keys(caller.deployment_id, &slug)
-        .await?;
+    let keys = state.store.list_signing_keys(caller.deployment_id, &slug).await?;
     let current = keys
         .iter()
         .find(|k| k.kid == kid)
@@ -65,13 +51,7 @@ pub async fn compromise(
     };
     let key = state
         .store
-        .compromise_signing_key(
-            caller.deployment_id,
-            &slug,
-            &kid,
-            replacement.as_ref(),
-            &caller.actor,
-        )
+        .compromise_signing_key(caller.deployment_id, &slug, &kid, replacement.as_ref(), &caller.actor)
         .await?;
     Ok(Json(key))
 }

@@ -15,15 +15,8 @@ fn scope_names(app: &latchkey_core::app::App) -> Vec<String> {
     app.scopes.iter().map(|s| s.scope.clone()).collect()
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let servers = state
-        .store
-        .list_resource_servers(caller.deployment_id, &slug)
-        .await?;
+pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+    let servers = state.store.list_resource_servers(caller.deployment_id, &slug).await?;
     Ok(Json(json!({ "resource_servers": servers })))
 }
 
@@ -33,12 +26,7 @@ pub async fn get(
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ResourceServer>> {
     let id = path_id(&id, "resource server")?;
-    Ok(Json(
-        state
-            .store
-            .resource_server(caller.deployment_id, &slug, id)
-            .await?,
-    ))
+    Ok(Json(state.store.resource_server(caller.deployment_id, &slug, id).await?))
 }
 
 pub async fn create(
@@ -74,15 +62,49 @@ pub async fn update(
     Ok(Json(server))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let id = path_id(&id, "resource server")?;
     state
         .store
         .delete_resource_server(caller.deployment_id, &slug, id, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issues the resource server a new introspection secret (returned once; the previous one
+/// stops working). It authenticates at the introspection endpoint as
+/// `introspection_client_id` (HTTP Basic or client_secret_post) and sees only tokens whose
+/// audience it is.
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    use latchkey_core::secret::SecretKind;
+    let id = path_id(&id, "resource server")?;
+    let current = state.store.resource_server(caller.deployment_id, &slug, id).await?;
+    let credential_id = current.credential_id.unwrap_or_else(|| {
+        format!(
+            "{}{}",
+            latchkey_core::resource_server::CREDENTIAL_PREFIX,
+            latchkey_core::crypto::b64url(&latchkey_core::crypto::random_bytes::<16>())
+        )
+    });
+    let secret = SecretKind::ClientSecret.generate();
+    let server = state
+        .store
+        .set_resource_server_secret(
+            caller.deployment_id,
+            &slug,
+            id,
+            &credential_id,
+            &state.hasher.hash(secret.expose()),
+            &caller.actor,
+        )
+        .await?;
+    Ok(Json(json!({
+        "introspection_client_id": credential_id,
+        "client_secret": secret.expose(),
+        "resource_server": server,
+    })))
 }

@@ -24,12 +24,7 @@ async fn change_scope(
     action: &'static str,
     f: impl FnOnce(&mut scope::ScopeDefinition) -> Result<(), ValidationErrors>,
 ) -> ApiResult<App> {
-    let exists = state
-        .store
-        .app(caller.deployment_id, slug)
-        .await?
-        .scope(name)
-        .is_some();
+    let exists = state.store.app(caller.deployment_id, slug).await?.scope(name).is_some();
     if !exists {
         return Err(ApiError::not_found("scope"));
     }
@@ -37,9 +32,9 @@ async fn change_scope(
         .store
         .modify_app(caller.deployment_id, slug, &caller.actor, |app| {
             let mut app = app.clone();
-            let def = app.scope_mut(name).ok_or_else(|| {
-                ValidationErrors::single("scope", format!("{name:?} is not a scope of this app"))
-            })?;
+            let def = app
+                .scope_mut(name)
+                .ok_or_else(|| ValidationErrors::single("scope", format!("{name:?} is not a scope of this app")))?;
             f(def)?;
             Ok(AppChange {
                 app,
@@ -52,11 +47,7 @@ async fn change_scope(
     Ok(app)
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
     let app = state.store.app(caller.deployment_id, &slug).await?;
     Ok(Json(json!({ "scopes": app.scopes })))
 }
@@ -67,18 +58,11 @@ pub async fn patch(
     Path((slug, name)): Path<(String, String)>,
     ApiJson(p): ApiJson<ScopeTextPatch>,
 ) -> ApiResult<Json<App>> {
-    let app = change_scope(&state, &caller, &slug, &name, "scope.updated", |def| {
-        scope::patch_text(def, &p)
-    })
-    .await?;
+    let app = change_scope(&state, &caller, &slug, &name, "scope.updated", |def| scope::patch_text(def, &p)).await?;
     Ok(Json(app))
 }
 
-pub async fn archive(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((slug, name)): Path<(String, String)>,
-) -> ApiResult<Json<App>> {
+pub async fn archive(State(state): State<AppState>, caller: Caller, Path((slug, name)): Path<(String, String)>) -> ApiResult<Json<App>> {
     let app = change_scope(&state, &caller, &slug, &name, "scope.archived", |def| {
         def.archived = true;
         Ok(())
@@ -87,11 +71,7 @@ pub async fn archive(
     Ok(Json(app))
 }
 
-pub async fn unarchive(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((slug, name)): Path<(String, String)>,
-) -> ApiResult<Json<App>> {
+pub async fn unarchive(State(state): State<AppState>, caller: Caller, Path((slug, name)): Path<(String, String)>) -> ApiResult<Json<App>> {
     let app = change_scope(&state, &caller, &slug, &name, "scope.unarchived", |def| {
         def.archived = false;
         Ok(())
@@ -118,11 +98,7 @@ pub async fn set_mapping(
 ) -> ApiResult<Json<App>> {
     let category = ScopeCategory::parse("category", &m.category).map_err(ValidationErrors::from)?;
     if category == ScopeCategory::Unset {
-        return Err(ValidationErrors::single(
-            "category",
-            "is required: personal, organization or workspace",
-        )
-        .into());
+        return Err(ValidationErrors::single("category", "is required: personal, organization or workspace").into());
     }
     let mapping = ScopeMapping::new(
         category,

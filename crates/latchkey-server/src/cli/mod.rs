@@ -45,18 +45,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
     };
 }
 
@@ -70,19 +63,14 @@ pub struct CreateDeploymentArgs {
 }
 
 async fn create_deployment(args: CreateDeploymentArgs) -> anyhow::Result<()> {
-    let name = latchkey_core::validate::text("name", &args.name, 100)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = latchkey_core::validate::text("name", &args.name, 100).map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = args.store.resolve()?;
     let clock: Arc<dyn latchkey_core::Clock> = Arc::new(latchkey_core::SystemClock);
     let store = latchkey_store::Store::connect(&settings.database_url, clock, 1)
         .await
         .context("connecting to the database")?;
-    store
-        .migrate()
-        .await
-        .context("applying database migrations")?;
-    let (key, record) =
-        crate::credentials::api_key(&settings.master_key.hasher(), "bootstrap", None);
+    store.migrate().await.context("applying database migrations")?;
+    let (key, record) = crate::credentials::api_key(&settings.master_key.hasher(), "bootstrap", None);
     let deployment = store.create_deployment(&name, &record).await?;
     store.close().await;
     println!(

@@ -31,13 +31,7 @@ pub struct Conn {
     )]
     pub url: String,
     /// Backend API key (lk_api_…); prefer the environment variable, flags end up in shell history
-    #[arg(
-        long,
-        env = "LATCHKEY_API_KEY",
-        hide_env_values = true,
-        value_name = "KEY",
-        global = true
-    )]
+    #[arg(long, env = "LATCHKEY_API_KEY", hide_env_values = true, value_name = "KEY", global = true)]
     pub api_key: Option<String>,
     /// Print the server's JSON response instead of human-readable output
     #[arg(long, global = true)]
@@ -237,11 +231,7 @@ fn apps(cmd: AppsCmd) -> anyhow::Result<Req> {
             if allow_dcr {
                 fields.push(("allow_dynamic_client_registration", "true".into()));
             }
-            Req::new(
-                Method::POST,
-                "/oauth/apps",
-                Body::Form(fields, Some(read_logo(&file)?)),
-            )
+            Req::new(Method::POST, "/oauth/apps", Body::Form(fields, Some(read_logo(&file)?)))
         }
         AppsCmd::Create {
             slug,
@@ -281,9 +271,7 @@ fn apps(cmd: AppsCmd) -> anyhow::Result<Req> {
         )?,
         AppsCmd::Disable { slug } => Req::patch(app_path(&slug), json!({"is_active": false}))?,
         AppsCmd::Enable { slug } => Req::patch(app_path(&slug), json!({"is_active": true}))?,
-        AppsCmd::VerifyDomain { slug } => {
-            Req::post_empty(format!("{}/verify-domain", app_path(&slug)))
-        }
+        AppsCmd::VerifyDomain { slug } => Req::post_empty(format!("{}/verify-domain", app_path(&slug))),
         AppsCmd::SetLogo { slug, file } => Req::new(
             Method::PUT,
             format!("{}/logo", app_path(&slug)),
@@ -361,14 +349,8 @@ fn scopes(cmd: ScopesCmd) -> anyhow::Result<Req> {
             scope_path(&app, &scope),
             json!({"display_name": display_name, "description": description}),
         )?),
-        ScopesCmd::Archive { app, scope } => focus(Req::post_empty(format!(
-            "{}/archive",
-            scope_path(&app, &scope)
-        ))),
-        ScopesCmd::Unarchive { app, scope } => focus(Req::post_empty(format!(
-            "{}/unarchive",
-            scope_path(&app, &scope)
-        ))),
+        ScopesCmd::Archive { app, scope } => focus(Req::post_empty(format!("{}/archive", scope_path(&app, &scope)))),
+        ScopesCmd::Unarchive { app, scope } => focus(Req::post_empty(format!("{}/unarchive", scope_path(&app, &scope)))),
         ScopesCmd::Map {
             app,
             scope,
@@ -500,12 +482,7 @@ pub enum ClientsCmd {
     },
 }
 
-fn client_body(
-    auth_method: Option<String>,
-    redirect_uris: Vec<String>,
-    grant_types: Vec<String>,
-    o: ClientOpts,
-) -> anyhow::Result<Value> {
+fn client_body(auth_method: Option<String>, redirect_uris: Vec<String>, grant_types: Vec<String>, o: ClientOpts) -> anyhow::Result<Value> {
     let mut body = match o.body_json.as_deref() {
         None => Map::new(),
         Some(raw) => match serde_json::from_str(raw).context("--body-json is not valid JSON")? {
@@ -514,10 +491,7 @@ fn client_body(
         },
     };
     let public_key_pem = match &o.public_key_pem_file {
-        Some(f) => Some(
-            std::fs::read_to_string(f)
-                .with_context(|| format!("reading the public key from {}", f.display()))?,
-        ),
+        Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("reading the public key from {}", f.display()))?),
         None => None,
     };
     let flags = json!({
@@ -559,16 +533,9 @@ fn clients(cmd: ClientsCmd) -> anyhow::Result<Req> {
             redirect_uris,
             grant_types,
             opts,
-        } => Req::patch(
-            client_path(&app, &id),
-            client_body(auth_method, redirect_uris, grant_types, opts)?,
-        )?,
-        ClientsCmd::Deactivate { app, id } => {
-            Req::new(Method::DELETE, client_path(&app, &id), Body::Empty)
-        }
-        ClientsCmd::Reactivate { app, id } => {
-            Req::post_empty(format!("{}/reactivate", client_path(&app, &id)))
-        }
+        } => Req::patch(client_path(&app, &id), client_body(auth_method, redirect_uris, grant_types, opts)?)?,
+        ClientsCmd::Deactivate { app, id } => Req::new(Method::DELETE, client_path(&app, &id), Body::Empty),
+        ClientsCmd::Reactivate { app, id } => Req::post_empty(format!("{}/reactivate", client_path(&app, &id))),
         ClientsCmd::RotateSecret { app, id, overlap } => {
             let path = format!("{}/rotate-secret", client_path(&app, &id));
             match overlap {
@@ -638,11 +605,7 @@ fn grants(cmd: GrantsCmd) -> anyhow::Result<Req> {
         } => Req::get(format!("{}/grants", client_path(&app, &client)))
             .query("status", status)
             .query("limit", limit),
-        GrantsCmd::ForUser {
-            user_id,
-            status,
-            limit,
-        } => Req::get(format!("/users/{}/grants", seg(&user_id)))
+        GrantsCmd::ForUser { user_id, status, limit } => Req::get(format!("/users/{}/grants", seg(&user_id)))
             .query("status", status)
             .query("limit", limit),
         GrantsCmd::Get { grant_id } => Req::get(format!("/grants/{}", seg(&grant_id))),
@@ -652,11 +615,7 @@ fn grants(cmd: GrantsCmd) -> anyhow::Result<Req> {
             grant_id,
             reason,
         } => {
-            let path = format!(
-                "{}/grants/{}/revoke",
-                client_path(&app, &client),
-                seg(&grant_id)
-            );
+            let path = format!("{}/grants/{}/revoke", client_path(&app, &client), seg(&grant_id));
             match reason {
                 Some(r) => Req::post(path, json!({ "reason": r })),
                 None => Req::post_empty(path),
@@ -692,12 +651,8 @@ fn keys(cmd: KeysCmd) -> Req {
     let keys_path = |app: &str| format!("{}/signing-keys", app_path(app));
     match cmd {
         KeysCmd::List { app } => Req::get(keys_path(&app)),
-        KeysCmd::Rotate { app } => {
-            Req::post_empty(format!("{}/rotate", keys_path(&app))).focus("new")
-        }
-        KeysCmd::Compromise { app, kid } => {
-            Req::post_empty(format!("{}/{}/compromise", keys_path(&app), seg(&kid)))
-        }
+        KeysCmd::Rotate { app } => Req::post_empty(format!("{}/rotate", keys_path(&app))).focus("new"),
+        KeysCmd::Compromise { app, kid } => Req::post_empty(format!("{}/{}/compromise", keys_path(&app), seg(&kid))),
     }
 }
 
@@ -896,11 +851,7 @@ pub enum UsersCmd {
 fn users(cmd: UsersCmd) -> anyhow::Result<Req> {
     let user_path = |id: &str| format!("/users/{}", seg(id));
     Ok(match cmd {
-        UsersCmd::List {
-            email,
-            limit,
-            before,
-        } => Req::get("/users")
+        UsersCmd::List { email, limit, before } => Req::get("/users")
             .query("email", email)
             .query("limit", limit)
             .query("before", before)
@@ -1028,24 +979,14 @@ fn group(base: &str, cmd: GroupCmd) -> Req {
     let member = |g: &str, u: &str| format!("{}/memberships/{}", one(g), seg(u));
     match cmd {
         GroupCmd::Get { id } => Req::get(one(&id)),
-        GroupCmd::Rename { id, name } => {
-            Req::new(Method::PATCH, one(&id), Body::Json(json!({ "name": name })))
-        }
+        GroupCmd::Rename { id, name } => Req::new(Method::PATCH, one(&id), Body::Json(json!({ "name": name }))),
         GroupCmd::Delete { id } => Req::delete(one(&id)),
         GroupCmd::Members { id } => Req::get(format!("{}/memberships", one(&id))),
-        GroupCmd::AddMember {
-            group,
-            user,
-            permissions,
-        } => Req::post(
+        GroupCmd::AddMember { group, user, permissions } => Req::post(
             format!("{}/memberships", one(&group)),
             json!({ "user_id": user, "permissions": permissions }),
         ),
-        GroupCmd::SetPermissions {
-            group,
-            user,
-            permissions,
-        } => Req::new(
+        GroupCmd::SetPermissions { group, user, permissions } => Req::new(
             Method::PATCH,
             member(&group, &user),
             Body::Json(json!({ "permissions": permissions })),
@@ -1128,10 +1069,7 @@ fn workspaces(cmd: WorkspacesCmd) -> Req {
             .query("limit", limit)
             .query("before", before)
             .more("--before"),
-        WorkspacesCmd::Create { organization, name } => Req::post(
-            "/workspaces",
-            json!({ "organization_id": organization, "name": name }),
-        ),
+        WorkspacesCmd::Create { organization, name } => Req::post("/workspaces", json!({ "organization_id": organization, "name": name })),
         WorkspacesCmd::Common(c) => group("/workspaces", c),
     }
 }
@@ -1358,8 +1296,7 @@ impl Api {
             .filter(|k| !k.is_empty())
             .ok_or_else(|| anyhow!(NO_API_KEY))?;
         let base = conn.url.trim().trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&base)
-            .with_context(|| format!("--url {base:?} is not a URL (e.g. http://127.0.0.1:8080)"))?;
+        let parsed = url::Url::parse(&base).with_context(|| format!("--url {base:?} is not a URL (e.g. http://127.0.0.1:8080)"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             bail!("--url {base:?} must start with http:// or https://");
         }
@@ -1379,8 +1316,8 @@ impl Api {
     /// Sends the request; returns the JSON answer (`None` for an empty one, e.g. 204), or
     /// the server's error as `message (status code)`.
     async fn send(&self, req: Req) -> anyhow::Result<Option<Value>> {
-        let mut url = url::Url::parse(&format!("{}{}", self.base, req.path))
-            .with_context(|| format!("building the URL for {}", req.path))?;
+        let mut url =
+            url::Url::parse(&format!("{}{}", self.base, req.path)).with_context(|| format!("building the URL for {}", req.path))?;
         if !req.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&req.query);
         }
@@ -1398,10 +1335,7 @@ impl Api {
                     form = form.text(k, v);
                 }
                 if let Some(l) = logo {
-                    form = form.part(
-                        "logo",
-                        reqwest::multipart::Part::bytes(l.bytes).file_name(l.file_name),
-                    );
+                    form = form.part("logo", reqwest::multipart::Part::bytes(l.bytes).file_name(l.file_name));
                 }
                 rb.multipart(form)
             }
@@ -1421,12 +1355,8 @@ impl Api {
         if text.trim().is_empty() {
             return Ok(None);
         }
-        body.map(Some).ok_or_else(|| {
-            anyhow!(
-                "the server answered {status} with something that is not JSON: {}",
-                snippet(&text)
-            )
-        })
+        body.map(Some)
+            .ok_or_else(|| anyhow!("the server answered {status} with something that is not JSON: {}", snippet(&text)))
     }
 }
 
@@ -1484,8 +1414,7 @@ fn prune(v: Value) -> Value {
 }
 
 fn read_logo(file: &Path) -> anyhow::Result<LogoFile> {
-    let bytes =
-        std::fs::read(file).with_context(|| format!("reading the logo {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading the logo {}", file.display()))?;
     let file_name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -1522,22 +1451,8 @@ mod tests {
     #[test]
     fn global_options_go_before_or_after_the_subcommand() {
         for args in [
-            &[
-                "latchkey",
-                "apps",
-                "--json",
-                "--api-key",
-                "lk_api_x",
-                "list",
-            ][..],
-            &[
-                "latchkey",
-                "apps",
-                "list",
-                "--json",
-                "--api-key",
-                "lk_api_x",
-            ][..],
+            &["latchkey", "apps", "--json", "--api-key", "lk_api_x", "list"][..],
+            &["latchkey", "apps", "list", "--json", "--api-key", "lk_api_x"][..],
         ] {
             let c = parse(args);
             assert!(c.conn().json);
@@ -1564,9 +1479,7 @@ mod tests {
         let r = c.request().expect("maps");
         assert_eq!(r.method, Method::POST);
         assert_eq!(r.path, "/oauth/apps/demo/clients");
-        let Body::Json(b) = r.body else {
-            panic!("JSON body")
-        };
+        let Body::Json(b) = r.body else { panic!("JSON body") };
         assert_eq!(
             b,
             json!({

@@ -139,11 +139,7 @@ const TABLES: &[(&str, &[Column])] = &[
     ),
     (
         "organizations",
-        &[
-            ("ID", Field("id")),
-            ("NAME", Field("name")),
-            ("CREATED", Field("created_at")),
-        ],
+        &[("ID", Field("id")), ("NAME", Field("name")), ("CREATED", Field("created_at"))],
     ),
     (
         "workspaces",
@@ -189,11 +185,7 @@ const TABLES: &[(&str, &[Column])] = &[
 /// The whole output for one answer (`None`: the server answered with no body).
 pub fn render(answer: Option<&Value>, json: bool, view: &View) -> String {
     let Some(answer) = answer else {
-        return if json {
-            String::new()
-        } else {
-            format!("{}\n", view.done)
-        };
+        return if json { String::new() } else { format!("{}\n", view.done) };
     };
     if json {
         let pretty = serde_json::to_string_pretty(answer).unwrap_or_else(|_| answer.to_string());
@@ -206,10 +198,7 @@ pub fn render(answer: Option<&Value>, json: bool, view: &View) -> String {
         None => out.push_str(&whole(answer)),
     }
     if let (Some(flag), Some(cursor)) = (view.more, answer.get("next_cursor").and_then(cursor)) {
-        out.push_str(&format!(
-            "\nmore results: rerun with {flag} {}\n",
-            clean(&cursor)
-        ));
+        out.push_str(&format!("\nmore results: rerun with {flag} {}\n", clean(&cursor)));
     }
     for key in ONE_TIME_SECRETS {
         if let Some(secret) = answer.get(key).and_then(Value::as_str) {
@@ -234,10 +223,7 @@ fn cursor(v: &Value) -> Option<String> {
 /// (an app, which also has `scopes`) as fields.
 fn whole(answer: &Value) -> String {
     if let Value::Object(m) = answer {
-        let listing = m
-            .iter()
-            .filter(|(k, _)| k.as_str() != "next_cursor")
-            .collect::<Vec<_>>();
+        let listing = m.iter().filter(|(k, _)| k.as_str() != "next_cursor").collect::<Vec<_>>();
         if let [(key, Value::Array(items))] = listing[..] {
             return table(key, items);
         }
@@ -327,9 +313,7 @@ fn text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::Array(a) if a.iter().all(|x| !x.is_array() && !x.is_object()) => {
-            a.iter().map(text).collect::<Vec<_>>().join(",")
-        }
+        Value::Array(a) if a.iter().all(|x| !x.is_array() && !x.is_object()) => a.iter().map(text).collect::<Vec<_>>().join(","),
         other => other.to_string(),
     }
 }
@@ -364,12 +348,7 @@ fn fields(v: &Value) -> String {
 
 fn ordered(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
     let mut entries: Vec<_> = m.iter().collect();
-    let rank = |k: &str| {
-        LEADING_FIELDS
-            .iter()
-            .position(|f| *f == k)
-            .unwrap_or(LEADING_FIELDS.len())
-    };
+    let rank = |k: &str| LEADING_FIELDS.iter().position(|f| *f == k).unwrap_or(LEADING_FIELDS.len());
     entries.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then(a.cmp(b)));
     entries
 }
@@ -378,13 +357,7 @@ fn ordered(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
 /// become `?`.
 pub fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '?'
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c })
         .collect()
 }
 
@@ -410,11 +383,7 @@ mod tests {
              longer  B      false   0       b.example\n"
         );
         assert_eq!(
-            render(
-                Some(&json!({"resource_servers": []})),
-                false,
-                &View::default()
-            ),
+            render(Some(&json!({"resource_servers": []})), false, &View::default()),
             "no resource servers\n"
         );
     }
@@ -422,17 +391,11 @@ mod tests {
     #[test]
     fn objects_are_fields_and_secrets_are_set_apart() {
         let out = render(
-            Some(
-                &json!({"client_id": "c1", "id": "7", "redirect_uris": ["https://x"], "jwks": {"keys": []}, "client_secret": "s3cret"}),
-            ),
+            Some(&json!({"client_id": "c1", "id": "7", "redirect_uris": ["https://x"], "jwks": {"keys": []}, "client_secret": "s3cret"})),
             false,
             &View::default(),
         );
-        assert!(
-            out.starts_with(
-                "id: 7\nclient_id: c1\njwks: {\"keys\":[]}\nredirect_uris: https://x\n"
-            )
-        );
+        assert!(out.starts_with("id: 7\nclient_id: c1\njwks: {\"keys\":[]}\nredirect_uris: https://x\n"));
         assert_eq!(out.matches("s3cret").count(), 1);
         assert!(out.contains("will not be shown again"));
     }
@@ -440,10 +403,7 @@ mod tests {
     #[test]
     fn json_empty_answers_and_escapes() {
         let v = json!({"a": 1});
-        assert_eq!(
-            render(Some(&v), true, &View::default()),
-            "{\n  \"a\": 1\n}\n"
-        );
+        assert_eq!(render(Some(&v), true, &View::default()), "{\n  \"a\": 1\n}\n");
         let view = View {
             done: "deleted",
             ..View::default()
@@ -459,11 +419,7 @@ mod tests {
             more: Some("--cursor"),
             ..View::default()
         };
-        let out = render(
-            Some(&json!({"events": [], "next_cursor": "42"})),
-            false,
-            &view,
-        );
+        let out = render(Some(&json!({"events": [], "next_cursor": "42"})), false, &view);
         assert!(out.ends_with("more results: rerun with --cursor 42\n"));
     }
 }

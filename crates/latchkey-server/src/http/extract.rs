@@ -31,32 +31,19 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized(
-                "send your backend API key as Authorization: Bearer <key>",
-                CHALLENGE,
-            )
-        })?;
-        let value = header.to_str().map_err(|_| {
-            ApiError::unauthorized(
-                "the Authorization header is not valid text",
-                CHALLENGE_INVALID,
-            )
-        })?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("send your backend API key as Authorization: Bearer <key>", CHALLENGE))?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text", CHALLENGE_INVALID))?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "use the Bearer scheme: Authorization: Bearer <key>",
-                    CHALLENGE_INVALID,
-                )
-            })?;
+            .ok_or_else(|| ApiError::unauthorized("use the Bearer scheme: Authorization: Bearer <key>", CHALLENGE_INVALID))?;
         if !SecretKind::ApiKey.looks_valid(token) {
             return Err(ApiError::unauthorized(
                 "the API key is malformed: backend API keys start with lk_api_",
@@ -67,15 +54,11 @@ impl FromRequestParts<AppState> for Caller {
             .store
             .api_key_by_hash(&state.hasher.hash(token))
             .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID)
-            })?;
+            .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID))?;
         if let Some(DeploymentScope(raw)) = parts.extensions.get::<DeploymentScope>()
             && raw.parse::<Id>().ok() != Some(key.deployment_id)
         {
-            return Err(ApiError::forbidden(
-                "this API key belongs to another deployment",
-            ));
+            return Err(ApiError::forbidden("this API key belongs to another deployment"));
         }
         let store = state.store.clone();
         let key_id = key.id;
@@ -93,14 +76,8 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 fn is_json(ct: &str) -> bool {
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn body_error(e: BytesRejection) -> ApiError {
@@ -108,10 +85,7 @@ fn body_error(e: BytesRejection) -> ApiError {
         ApiError::new(
             e.status(),
             "payload_too_large",
-            format!(
-                "the request body is larger than the limit of {} KiB",
-                crate::http::MAX_BODY / 1024
-            ),
+            format!("the request body is larger than the limit of {} KiB", crate::http::MAX_BODY / 1024),
         )
     } else {
         ApiError::bad_request(format!("could not read the request body: {e}"))
@@ -135,11 +109,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
             } else {
                 format!("{path}: {inner}")
             };
-            ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                msg,
-            )
+            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg)
         }
     })
 }
@@ -215,21 +185,16 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn page(
-        &self,
-        default: u32,
-        max: u32,
-    ) -> Result<latchkey_store::directory::Page, ApiError> {
+    pub fn page(&self, default: u32, max: u32) -> Result<latchkey_store::directory::Page, ApiError> {
         let limit = self.limit.unwrap_or(default);
         if limit == 0 || limit > max {
-            return Err(ApiError::bad_request(format!(
-                "limit must be between 1 and {max}"
-            )));
+            return Err(ApiError::bad_request(format!("limit must be between 1 and {max}")));
         }
         let before = match &self.before {
-            Some(b) => Some(b.parse::<Id>().map_err(|_| {
-                ApiError::bad_request("before must be an id (the next_cursor of the previous page)")
-            })?),
+            Some(b) => Some(
+                b.parse::<Id>()
+                    .map_err(|_| ApiError::bad_request("before must be an id (the next_cursor of the previous page)"))?,
+            ),
             None => None,
         };
         Ok(latchkey_store::directory::Page { before, limit })
@@ -240,11 +205,9 @@ impl PageQuery {
 pub fn query_time(raw: &Option<String>, name: &str) -> Result<Option<Timestamp>, ApiError> {
     match raw {
         None => Ok(None),
-        Some(s) => Timestamp::parse_rfc3339(s).map(Some).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "{name} must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z"
-            ))
-        }),
+        Some(s) => Timestamp::parse_rfc3339(s)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request(format!("{name} must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z"))),
     }
 }
 

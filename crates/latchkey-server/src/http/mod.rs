@@ -10,15 +10,10 @@ use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::{get, post};
 use latchkey_core::directory::MembershipKind;
 use serde_json::{Value, json};
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::api::{
-    api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, keys,
-    resource_servers, scopes,
-};
+use crate::api::{api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, keys, resource_servers, scopes};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -43,67 +38,29 @@ fn management() -> Router<AppState> {
     Router::new()
         .route("/oauth/apps", get(apps::list).post(apps::create))
         .route("/oauth/apps/{slug}", get(apps::get).patch(apps::patch))
-        .route(
-            "/oauth/apps/{slug}/verify-domain",
-            post(apps::verify_domain),
-        )
-        .route(
-            "/oauth/apps/{slug}/logo",
-            post(apps::upload_logo).put(apps::upload_logo),
-        )
+        .route("/oauth/apps/{slug}/verify-domain", post(apps::verify_domain))
+        .route("/oauth/apps/{slug}/logo", post(apps::upload_logo).put(apps::upload_logo))
         .route("/oauth/apps/{slug}/scopes", get(scopes::list))
-        .route(
-            "/oauth/apps/{slug}/scopes/{scope}",
-            axum::routing::patch(scopes::patch),
-        )
-        .route(
-            "/oauth/apps/{slug}/scopes/{scope}/archive",
-            post(scopes::archive),
-        )
-        .route(
-            "/oauth/apps/{slug}/scopes/{scope}/unarchive",
-            post(scopes::unarchive),
-        )
+        .route("/oauth/apps/{slug}/scopes/{scope}", axum::routing::patch(scopes::patch))
+        .route("/oauth/apps/{slug}/scopes/{scope}/archive", post(scopes::archive))
+        .route("/oauth/apps/{slug}/scopes/{scope}/unarchive", post(scopes::unarchive))
         .route(
             "/oauth/apps/{slug}/scopes/{scope}/mapping",
             post(scopes::set_mapping).put(scopes::set_mapping),
         )
-        .route(
-            "/oauth/apps/{slug}/clients",
-            get(clients::list).post(clients::create),
-        )
+        .route("/oauth/apps/{slug}/clients", get(clients::list).post(clients::create))
         .route(
             "/oauth/apps/{slug}/clients/{id}",
-            get(clients::get)
-                .patch(clients::patch)
-                .delete(clients::deactivate),
+            get(clients::get).patch(clients::patch).delete(clients::deactivate),
         )
-        .route(
-            "/oauth/apps/{slug}/clients/{id}/reactivate",
-            post(clients::reactivate),
-        )
-        .route(
-            "/oauth/apps/{slug}/clients/{id}/rotate-secret",
-            post(clients::rotate_secret),
-        )
-        .route(
-            "/oauth/apps/{slug}/clients/{id}/secrets",
-            get(clients::secrets),
-        )
-        .route(
-            "/oauth/apps/{slug}/clients/{id}/grants",
-            get(grants::list_for_client),
-        )
-        .route(
-            "/oauth/apps/{slug}/clients/{id}/grants/{grant_id}/revoke",
-            post(grants::revoke),
-        )
+        .route("/oauth/apps/{slug}/clients/{id}/reactivate", post(clients::reactivate))
+        .route("/oauth/apps/{slug}/clients/{id}/rotate-secret", post(clients::rotate_secret))
+        .route("/oauth/apps/{slug}/clients/{id}/secrets", get(clients::secrets))
+        .route("/oauth/apps/{slug}/clients/{id}/grants", get(grants::list_for_client))
+        .route("/oauth/apps/{slug}/clients/{id}/grants/{grant_id}/revoke", post(grants::revoke))
         .route("/oauth/apps/{slug}/signing-keys", get(keys::list))
         .route("/oauth/apps/{slug}/signing-keys/rotate", post(keys::rotate))
-        .route(
-            "/oauth/apps/{slug}/signing-keys/{kid}/compromise",
-            post(keys::compromise),
-        )
+        .route("/oauth/apps/{slug}/signing-keys/{kid}/compromise", post(keys::compromise))
         .route(
             "/oauth/apps/{slug}/resource-servers",
             get(resource_servers::list).post(resource_servers::create),
@@ -114,11 +71,12 @@ fn management() -> Router<AppState> {
                 .patch(resource_servers::update)
                 .delete(resource_servers::delete),
         )
-        .route("/grants/{grant_id}", get(grants::get))
         .route(
-            "/users",
-            get(directory::list_users).post(directory::create_user),
+            "/oauth/apps/{slug}/resource-servers/{id}/rotate-secret",
+            post(resource_servers::rotate_secret),
         )
+        .route("/grants/{grant_id}", get(grants::get))
+        .route("/users", get(directory::list_users).post(directory::create_user))
         .route(
             "/users/{id}",
             get(directory::get_user)
@@ -127,15 +85,10 @@ fn management() -> Router<AppState> {
         )
         .route("/users/{id}/grants", get(grants::list_for_user))
         .route("/users/{id}/memberships", get(directory::user_memberships))
-        .route(
-            "/organizations",
-            get(directory::list_orgs).post(directory::create_org),
-        )
+        .route("/organizations", get(directory::list_orgs).post(directory::create_org))
         .route(
             "/organizations/{id}",
-            get(directory::get_org)
-                .patch(directory::update_org)
-                .delete(directory::delete_org),
+            get(directory::get_org).patch(directory::update_org).delete(directory::delete_org),
         )
         .route(
             "/organizations/{id}/memberships",
@@ -144,15 +97,10 @@ fn management() -> Router<AppState> {
         )
         .route(
             "/organizations/{id}/memberships/{user_id}",
-            axum::routing::patch(|s, c, p, b| {
-                directory::update_membership(Organization, s, c, p, b)
-            })
-            .delete(|s, c, p| directory::remove_membership(Organization, s, c, p)),
+            axum::routing::patch(|s, c, p, b| directory::update_membership(Organization, s, c, p, b))
+                .delete(|s, c, p| directory::remove_membership(Organization, s, c, p)),
         )
-        .route(
-            "/workspaces",
-            get(directory::list_workspaces).post(directory::create_workspace),
-        )
+        .route("/workspaces", get(directory::list_workspaces).post(directory::create_workspace))
         .route(
             "/workspaces/{id}",
             get(directory::get_workspace)
@@ -171,14 +119,8 @@ fn management() -> Router<AppState> {
         )
         .route("/deployment", get(deployment::get).patch(deployment::patch))
         .route("/consent-requests/{handoff_id}", get(consent_requests::get))
-        .route(
-            "/consent-requests/{handoff_id}/accept",
-            post(consent_requests::accept),
-        )
-        .route(
-            "/consent-requests/{handoff_id}/reject",
-            post(consent_requests::reject),
-        )
+        .route("/consent-requests/{handoff_id}/accept", post(consent_requests::accept))
+        .route("/consent-requests/{handoff_id}/reject", post(consent_requests::reject))
         .route("/audit-events", get(audit::list))
         .route("/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/api-keys/{id}/revoke", post(api_keys::revoke))
@@ -256,12 +198,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
     Router::new()
         .fallback_service(tower::ServiceBuilder::new().map_request(rewrite).service(routes))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
 }
@@ -272,9 +212,7 @@ async fn healthz() -> axum::Json<Value> {
 
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(axum::Json(
-            json!({"status": "ready", "database": state.store.dialect().name()}),
-        )),
+        Ok(()) => Ok(axum::Json(json!({"status": "ready", "database": state.store.dialect().name()}))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::new(

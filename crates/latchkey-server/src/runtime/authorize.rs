@@ -51,17 +51,8 @@ pub fn redirect(method: &Method, to: &str) -> Response {
 }
 
 /// Sends an error back to the client's (validated) redirect URI, with `state` and `iss`.
-pub fn error_to_client(
-    iss: &Issuer,
-    redirect_uri: &str,
-    state: Option<&str>,
-    e: &OAuthError,
-    method: &Method,
-) -> Response {
-    let mut params = vec![
-        ("error", e.code.as_str()),
-        ("error_description", e.description.as_str()),
-    ];
+pub fn error_to_client(iss: &Issuer, redirect_uri: &str, state: Option<&str>, e: &OAuthError, method: &Method) -> Response {
+    let mut params = vec![("error", e.code.as_str()), ("error_description", e.description.as_str())];
     if let Some(s) = state {
         params.push(("state", s));
     }
@@ -69,12 +60,7 @@ pub fn error_to_client(
     redirect(method, &authorize::redirect_url(redirect_uri, &params))
 }
 
-pub fn error_to_request(
-    iss: &Issuer,
-    req: &AuthorizationRequest,
-    code: ErrorCode,
-    description: &str,
-) -> Response {
+pub fn error_to_request(iss: &Issuer, req: &AuthorizationRequest, code: ErrorCode, description: &str) -> Response {
     error_to_client(
         iss,
         &req.redirect_uri,
@@ -86,9 +72,7 @@ pub fn error_to_request(
 
 /// The browser-binding cookie's value, and whether it has to be set.
 pub fn browser_binding(headers: &HeaderMap, secure: bool) -> (String, bool) {
-    match cookies::get(headers, cookies::browser_name(secure))
-        .filter(|v| v.len() >= 32 && v.len() <= 64)
-    {
+    match cookies::get(headers, cookies::browser_name(secure)).filter(|v| v.len() >= 32 && v.len() <= 64) {
         Some(v) => (v, false),
         None => (b64url(&random_bytes::<32>()), true),
     }
@@ -111,10 +95,7 @@ pub async fn authorize(
         let form = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
         if !form {
             return pages::message(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -131,12 +112,7 @@ pub async fn authorize(
     let client_id = match params.single("client_id") {
         Ok(c) => c,
         Err(e) => {
-            return pages::message(
-                StatusCode::BAD_REQUEST,
-                &b,
-                "Invalid request",
-                &e.description,
-            );
+            return pages::message(StatusCode::BAD_REQUEST, &b, "Invalid request", &e.description);
         }
     };
     let client = match client_id {
@@ -162,12 +138,7 @@ pub async fn authorize(
     let requested_redirect = match params.single("redirect_uri") {
         Ok(r) => r,
         Err(e) => {
-            return pages::message(
-                StatusCode::BAD_REQUEST,
-                &b,
-                "Invalid request",
-                &e.description,
-            );
+            return pages::message(StatusCode::BAD_REQUEST, &b, "Invalid request", &e.description);
         }
     };
     let (redirect_uri, sent) = match authorize::check_redirect_uri(client, requested_redirect) {
@@ -189,14 +160,7 @@ pub async fn authorize(
             );
         }
     };
-    let req = match authorize::check_request(
-        &params,
-        &iss.app,
-        client,
-        redirect_uri.clone(),
-        sent,
-        &servers,
-    ) {
+    let req = match authorize::check_request(&params, &iss.app, client, redirect_uri.clone(), sent, &servers) {
         Ok(r) => r,
         Err(e) => return error_to_client(&iss, &redirect_uri, client_state, &e, &method),
     };
@@ -229,19 +193,10 @@ pub async fn authorize(
         .deployment(iss.app.deployment_id)
         .await
         .ok()
-        .and_then(|d| {
-            d.settings
-                .get("consent_url")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        });
-    let handoff_q: String =
-        url::form_urlencoded::byte_serialize(handoff.expose().as_bytes()).collect();
+        .and_then(|d| d.settings.get("consent_url").and_then(|v| v.as_str()).map(str::to_owned));
+    let handoff_q: String = url::form_urlencoded::byte_serialize(handoff.expose().as_bytes()).collect();
     let next = match external {
-        Some(u) => format!(
-            "{u}{}handoff_id={handoff_q}",
-            if u.contains('?') { '&' } else { '?' }
-        ),
+        Some(u) => format!("{u}{}handoff_id={handoff_q}", if u.contains('?') { '&' } else { '?' }),
         None => iss.url(&format!("/oauth/consent/init?handoff_id={handoff_q}")),
     };
     let mut resp = redirect(&method, &next);

@@ -32,10 +32,7 @@ pub struct EndpointError {
 
 impl From<OAuthError> for EndpointError {
     fn from(error: OAuthError) -> Self {
-        EndpointError {
-            error,
-            basic: false,
-        }
+        EndpointError { error, basic: false }
     }
 }
 
@@ -57,10 +54,7 @@ impl IntoResponse for EndpointError {
             } else {
                 "Bearer realm=\"oauth\""
             };
-            h.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         r
     }
@@ -74,29 +68,15 @@ fn invalid_client(d: impl Into<String>, basic: bool) -> EndpointError {
 }
 
 pub fn server_error() -> EndpointError {
-    EndpointError::from(OAuthError::new(
-        ErrorCode::ServerError,
-        "the server failed; try again later",
-    ))
+    EndpointError::from(OAuthError::new(ErrorCode::ServerError, "the server failed; try again later"))
 }
 
 /// What the request presented.
 enum Presented {
-    Basic {
-        client_id: String,
-        secret: String,
-    },
-    Post {
-        client_id: String,
-        secret: String,
-    },
-    Assertion {
-        assertion: String,
-        client_id: Option<String>,
-    },
-    None {
-        client_id: String,
-    },
+    Basic { client_id: String, secret: String },
+    Post { client_id: String, secret: String },
+    Assertion { assertion: String, client_id: Option<String> },
+    None { client_id: String },
 }
 
 fn form_decode(s: &str) -> Option<String> {
@@ -105,53 +85,50 @@ fn form_decode(s: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn presented(headers: &HeaderMap, p: &Params) -> Result<Presented, EndpointError> {
-    let basic = headers
+fn basic_header(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Basic ")
-                .or_else(|| v.strip_prefix("basic "))
-        });
+        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+}
+
+fn decode_basic(b64: &str) -> Option<(String, String)> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()
+        .and_then(|d| String::from_utf8(d).ok())?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((form_decode(id)?, form_decode(secret)?))
+}
+
+/// The id/secret pair a request authenticates with (HTTP Basic, or client_id +
+/// client_secret in the body), if that is how it authenticates.
+pub fn secret_credentials(headers: &HeaderMap, p: &Params) -> Option<(String, String)> {
+    match basic_header(headers) {
+        Some(b) => decode_basic(b),
+        None => Some((p.single("client_id").ok()??.to_owned(), p.single("client_secret").ok()??.to_owned())),
+    }
+}
+
+fn presented(headers: &HeaderMap, p: &Params) -> Result<Presented, EndpointError> {
+    let basic = basic_header(headers);
     let body_id = p.single("client_id")?.map(str::to_owned);
     let body_secret = p.single("client_secret")?;
     let assertion = p.single("client_assertion")?;
     let assertion_type = p.single("client_assertion_type")?;
-    let count = usize::from(basic.is_some())
-        + usize::from(body_secret.is_some())
-        + usize::from(assertion.is_some());
+    let count = usize::from(basic.is_some()) + usize::from(body_secret.is_some()) + usize::from(assertion.is_some());
     if count > 1 {
-        return Err(
-            OAuthError::invalid_request("use exactly one client authentication method").into(),
-        );
+        return Err(OAuthError::invalid_request("use exactly one client authentication method").into());
     }
     if let Some(b64) = basic {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .ok()
-            .and_then(|d| String::from_utf8(d).ok())
-            .ok_or_else(|| invalid_client("malformed Basic credentials", true))?;
-        let (id, secret) = decoded
-            .split_once(':')
-            .ok_or_else(|| invalid_client("malformed Basic credentials", true))?;
-        let (id, secret) = (
-            form_decode(id).unwrap_or_default(),
-            form_decode(secret).unwrap_or_default(),
-        );
+        let (id, secret) = decode_basic(b64).ok_or_else(|| invalid_client("malformed Basic credentials", true))?;
         if body_id.as_deref().is_some_and(|b| b != id) {
-            return Err(OAuthError::invalid_request(
-                "client_id in the body differs from the Basic credentials",
-            )
-            .into());
+            return Err(OAuthError::invalid_request("client_id in the body differs from the Basic credentials").into());
         }
-        return Ok(Presented::Basic {
-            client_id: id,
-            secret,
-        });
+        return Ok(Presented::Basic { client_id: id, secret });
     }
     if let Some(secret) = body_secret {
-        let client_id =
-            body_id.ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
+        let client_id = body_id.ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
         return Ok(Presented::Post {
             client_id,
             secret: secret.to_owned(),
@@ -159,10 +136,7 @@ fn presented(headers: &HeaderMap, p: &Params) -> Result<Presented, EndpointError
     }
     if let Some(a) = assertion {
         if assertion_type != Some(ASSERTION_TYPE) {
-            return Err(OAuthError::invalid_request(format!(
-                "client_assertion_type must be {ASSERTION_TYPE}"
-            ))
-            .into());
+            return Err(OAuthError::invalid_request(format!("client_assertion_type must be {ASSERTION_TYPE}")).into());
         }
         return Ok(Presented::Assertion {
             assertion: a.to_owned(),
@@ -197,31 +171,18 @@ pub async fn authenticate(
         Presented::Basic { client_id, .. } => (client_id.clone(), AuthMethod::ClientSecretBasic),
         Presented::Post { client_id, .. } => (client_id.clone(), AuthMethod::ClientSecretPost),
         Presented::None { client_id } => (client_id.clone(), AuthMethod::None),
-        Presented::Assertion {
-            assertion,
-            client_id,
-        } => {
+        Presented::Assertion { assertion, client_id } => {
             // The client is named by the assertion's iss/sub; the signature decides below.
             let unverified: Value = jsonwebtoken::dangerous::insecure_decode(assertion)
                 .map(|d| d.claims)
                 .map_err(|_| invalid_client("client_assertion is not a JWT", false))?;
-            let id = unverified
-                .get("sub")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
+            let id = unverified.get("sub").and_then(Value::as_str).unwrap_or("").to_owned();
             if client_id.as_deref().is_some_and(|c| c != id) {
-                return Err(invalid_client(
-                    "client_id differs from the assertion's subject",
-                    false,
-                ));
+                return Err(invalid_client("client_id differs from the assertion's subject", false));
             }
-            let header = jsonwebtoken::decode_header(assertion)
-                .map_err(|_| invalid_client("client_assertion has a malformed header", false))?;
-            let method = if matches!(
-                header.alg,
-                Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-            ) {
+            let header =
+                jsonwebtoken::decode_header(assertion).map_err(|_| invalid_client("client_assertion has a malformed header", false))?;
+            let method = if matches!(header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
                 AuthMethod::ClientSecretJwt
             } else {
                 AuthMethod::PrivateKeyJwt
@@ -250,28 +211,15 @@ pub async fn authenticate(
         ));
     }
     match presented {
-        Presented::Basic { secret, .. } | Presented::Post { secret, .. } => {
-            check_secret(state, &client, &secret, basic).await?
-        }
+        Presented::Basic { secret, .. } | Presented::Post { secret, .. } => check_secret(state, &client, &secret, basic).await?,
         Presented::None { .. } => {}
-        Presented::Assertion { assertion, .. } => {
-            check_assertion(state, iss, &client, &assertion, endpoint).await?
-        }
+        Presented::Assertion { assertion, .. } => check_assertion(state, iss, &client, &assertion, endpoint).await?,
     }
     Ok(client)
 }
 
-async fn check_secret(
-    state: &AppState,
-    client: &Client,
-    secret: &str,
-    basic: bool,
-) -> Result<(), EndpointError> {
-    let live = state
-        .store
-        .live_client_secrets(client.id)
-        .await
-        .map_err(|_| server_error())?;
+async fn check_secret(state: &AppState, client: &Client, secret: &str, basic: bool) -> Result<(), EndpointError> {
+    let live = state.store.live_client_secrets(client.id).await.map_err(|_| server_error())?;
     // Check every live secret so timing does not reveal which one matched.
     let mut matched = None;
     for s in &live {
@@ -284,13 +232,7 @@ async fn check_secret(
     };
     if let Err(e) = state
         .store
-        .record_secret_use(
-            client.deployment_id,
-            client.app_id,
-            &client.client_id,
-            s.id,
-            s.superseded,
-        )
+        .record_secret_use(client.deployment_id, client.app_id, &client.client_id, s.id, s.superseded)
         .await
     {
         tracing::warn!(error = %e, "recording secret use");
@@ -314,13 +256,7 @@ fn alg_name(a: Algorithm) -> String {
     format!("{a:?}")
 }
 
-async fn check_assertion(
-    state: &AppState,
-    iss: &Issuer,
-    client: &Client,
-    assertion: &str,
-    endpoint: &str,
-) -> Result<(), EndpointError> {
+async fn check_assertion(state: &AppState, iss: &Issuer, client: &Client, assertion: &str, endpoint: &str) -> Result<(), EndpointError> {
     let fail = |d: &str| invalid_client(format!("client assertion rejected: {d}"), false);
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| fail("malformed header"))?;
     let allowed: &[Algorithm] = match client.config.auth_method() {
@@ -370,11 +306,7 @@ async fn check_assertion(
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or_else(|| fail("jti is required"))?;
     let keep_until = Timestamp::from_millis((claims.exp + 60) * 1000);
-    match state
-        .store
-        .use_assertion_jti(client.id, &jti, keep_until)
-        .await
-    {
+    match state.store.use_assertion_jti(client.id, &jti, keep_until).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(fail("jti was already used")),
         Err(e) => {
@@ -385,36 +317,22 @@ async fn check_assertion(
 }
 
 /// The keys that may have signed a client's assertion.
-async fn assertion_keys(
-    state: &AppState,
-    client: &Client,
-    kid: Option<&str>,
-    alg: Algorithm,
-) -> Result<Vec<DecodingKey>, EndpointError> {
+async fn assertion_keys(state: &AppState, client: &Client, kid: Option<&str>, alg: Algorithm) -> Result<Vec<DecodingKey>, EndpointError> {
     let fail = |d: &str| invalid_client(format!("client assertion rejected: {d}"), false);
     let c = &client.config;
     match c.auth_method() {
         AuthMethod::ClientSecretJwt => {
-            let live = state
-                .store
-                .live_client_secrets(client.id)
-                .await
-                .map_err(|_| server_error())?;
+            let live = state.store.live_client_secrets(client.id).await.map_err(|_| server_error())?;
             let keys: Vec<DecodingKey> = live
                 .iter()
                 .filter_map(|s| {
                     let sealed = s.sealed.as_ref()?;
-                    state
-                        .sealer
-                        .open(sealed, &format!("client_secret:{}", s.id))
-                        .ok()
+                    state.sealer.open(sealed, &format!("client_secret:{}", s.id)).ok()
                 })
                 .map(|secret| DecodingKey::from_secret(&secret))
                 .collect();
             if keys.is_empty() {
-                return Err(fail(
-                    "the client has no secret usable for client_secret_jwt; rotate it",
-                ));
+                return Err(fail("the client has no secret usable for client_secret_jwt; rotate it"));
             }
             Ok(keys)
         }
@@ -431,9 +349,7 @@ async fn assertion_keys(
             }
             let set = match (&c.jwks, &c.jwks_uri) {
                 (Some(j), _) => j.clone(),
-                (None, Some(uri)) => JwksFetcher::get(&state.jwks, uri, kid)
-                    .await
-                    .map_err(|e| fail(&e))?,
+                (None, Some(uri)) => JwksFetcher::get(&state.jwks, uri, kid).await.map_err(|e| fail(&e))?,
                 (None, None) => return Err(fail("the client has no registered key")),
             };
             let keys = keys_from_set(&set, kid);

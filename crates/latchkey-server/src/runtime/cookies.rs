@@ -49,10 +49,7 @@ mod tests {
     #[test]
     fn reads_and_writes() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; lk_b=xyz; lk_s1=s"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; lk_b=xyz; lk_s1=s"));
         assert_eq!(get(&h, "lk_b").as_deref(), Some("xyz"));
         assert_eq!(get(&h, "lk_s1").as_deref(), Some("s"));
         assert_eq!(get(&h, "lk"), None);

@@ -17,20 +17,13 @@ use crate::state::AppState;
 
 /// Algorithms accepted on client assertions.
 pub const ASSERTION_ALGS: [&str; 11] = [
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "HS256", "HS384",
-    "HS512",
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "HS256", "HS384", "HS512",
 ];
 
 pub fn metadata(iss: &Issuer) -> Value {
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
     let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
-    scopes.extend(
-        iss.app
-            .scopes
-            .iter()
-            .filter(|d| !d.archived)
-            .map(|d| d.scope.clone()),
-    );
+    scopes.extend(iss.app.scopes.iter().filter(|d| !d.archived).map(|d| d.scope.clone()));
     json!({
         "issuer": iss.issuer,
         "authorization_endpoint": iss.url("/oauth/authorize"),
@@ -64,10 +57,8 @@ pub fn metadata(iss: &Issuer) -> Value {
 }
 
 fn cacheable(mut resp: axum::response::Response) -> axum::response::Response {
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     resp
 }
 
@@ -78,11 +69,7 @@ pub async fn configuration(iss: Result<ActiveIssuer, IssuerError>) -> axum::resp
     }
 }
 
-pub async fn jwks(
-    State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
-    _h: HeaderMap,
-) -> axum::response::Response {
+pub async fn jwks(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, _h: HeaderMap) -> axum::response::Response {
     let iss = match iss {
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return e.into_response(),

@@ -43,15 +43,11 @@ pub const CODE_TTL_SECONDS: i64 = 60;
 pub const SESSION_TTL_SECONDS: i64 = 14 * 24 * 3600;
 
 /// Sign-in attempts per email address and per browser, per minute.
-static LOGIN_LIMIT: LazyLock<DefaultKeyedRateLimiter<String>> = LazyLock::new(|| {
-    RateLimiter::keyed(Quota::per_minute(
-        NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
-    ))
-});
+static LOGIN_LIMIT: LazyLock<DefaultKeyedRateLimiter<String>> =
+    LazyLock::new(|| RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))));
 
 /// A hash to verify against when the email is unknown, so both cases cost the same.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| password::hash_password("latchkey dummy password"));
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password::hash_password("latchkey dummy password"));
 
 fn server_error(b: &Branding) -> Response {
     pages::message(
@@ -102,14 +98,8 @@ async fn load(
             "Go back to the application and start again.",
         )
     };
-    let handoff = handoff
-        .filter(|h| SecretKind::Handoff.looks_valid(h))
-        .ok_or_else(gone)?;
-    let consent = match state
-        .store
-        .consent_request_by_hash(&state.hasher.hash(handoff))
-        .await
-    {
+    let handoff = handoff.filter(|h| SecretKind::Handoff.looks_valid(h)).ok_or_else(gone)?;
+    let consent = match state.store.consent_request_by_hash(&state.hasher.hash(handoff)).await {
         Ok(Some(c)) => c,
         Ok(None) => return Err(gone()),
         Err(e) => {
@@ -126,11 +116,7 @@ async fn load(
     if pending_only && consent.status != ConsentStatus::Pending {
         return Err(gone());
     }
-    let client = match state
-        .store
-        .client_by_client_id(&consent.request.client_id)
-        .await
-    {
+    let client = match state.store.client_by_client_id(&consent.request.client_id).await {
         Ok(c) if c.is_active => c,
         Ok(_) => {
             return Err(pages::message(
@@ -151,32 +137,16 @@ async fn load(
 }
 
 /// The live session in this browser for the app's deployment, with its user.
-async fn current_session(
-    state: &AppState,
-    iss: &Issuer,
-    headers: &HeaderMap,
-) -> Option<(Session, User)> {
-    let value = cookies::get(
-        headers,
-        &cookies::session_name(iss.secure, iss.app.deployment_id),
-    )?;
+async fn current_session(state: &AppState, iss: &Issuer, headers: &HeaderMap) -> Option<(Session, User)> {
+    let value = cookies::get(headers, &cookies::session_name(iss.secure, iss.app.deployment_id))?;
     if !SecretKind::Session.looks_valid(&value) {
         return None;
     }
-    let session = state
-        .store
-        .session_by_hash(&state.hasher.hash(&value))
-        .await
-        .ok()
-        .flatten()?;
+    let session = state.store.session_by_hash(&state.hasher.hash(&value)).await.ok().flatten()?;
     if session.deployment_id != iss.app.deployment_id || !session.alive(state.clock.now()) {
         return None;
     }
-    let user = state
-        .store
-        .user(session.deployment_id, session.user_id)
-        .await
-        .ok()?;
+    let user = state.store.user(session.deployment_id, session.user_id).await.ok()?;
     user.is_active.then_some((session, user))
 }
 
@@ -190,14 +160,8 @@ fn oidc_scope_view(s: &str) -> ScopeView {
     let (name, desc) = match s {
         "openid" => ("Confirm who you are", "Your user identifier."),
         "profile" => ("See your name", "Your name as recorded in your account."),
-        "email" => (
-            "See your email address",
-            "Your email address and whether it is verified.",
-        ),
-        _ => (
-            "Stay connected",
-            "Keep access while you are not using the application.",
-        ),
+        "email" => ("See your email address", "Your email address and whether it is verified."),
+        _ => ("Stay connected", "Keep access while you are not using the application."),
     };
     ScopeView {
         display_name: name.into(),
@@ -215,26 +179,12 @@ fn app_scopes<'a>(iss: &'a Issuer, req: &AuthorizationRequest) -> Vec<&'a ScopeD
 
 /// A grant of this client to this user that already covers everything requested.
 fn covering_grant<'a>(grants: &'a [Grant], req: &AuthorizationRequest) -> Option<&'a Grant> {
-    grants
-        .iter()
-        .find(|g| req.scopes.iter().all(|s| g.scopes.contains(s)))
+    grants.iter().find(|g| req.scopes.iter().all(|s| g.scopes.contains(s)))
 }
 
-fn login_page(
-    state: &AppState,
-    iss: &Issuer,
-    t: &Transaction,
-    status: StatusCode,
-    error: Option<&str>,
-    email: &str,
-) -> Response {
+fn login_page(state: &AppState, iss: &Issuer, t: &Transaction, status: StatusCode, error: Option<&str>, email: &str) -> Response {
     let b = branding(iss);
-    let client_name = t
-        .client
-        .config
-        .client_name
-        .clone()
-        .unwrap_or_else(|| t.client.client_id.clone());
+    let client_name = t.client.config.client_name.clone().unwrap_or_else(|| t.client.client_id.clone());
     let mut resp = pages::render(
         status,
         "login.html",
@@ -245,21 +195,13 @@ fn login_page(
         },
     );
     if error.is_some() {
-        resp.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
     resp
 }
 
-fn consent_page(
-    state: &AppState,
-    iss: &Issuer,
-    t: &Transaction,
-    user: &User,
-    choices: &[ResourceChoice],
-) -> Response {
+fn consent_page(state: &AppState, iss: &Issuer, t: &Transaction, user: &User, choices: &[ResourceChoice]) -> Response {
     let b = branding(iss);
     let req = t.req();
     let scopes: Vec<ScopeView> = req
@@ -298,45 +240,23 @@ async fn advance(state: &AppState, iss: &Issuer, t: Transaction, headers: &Heade
     let now = state.clock.now();
     let session = current_session(state, iss, headers).await;
     // A sign-in done inside this transaction satisfies prompt=login / select_account.
-    let fresh_login = session
-        .as_ref()
-        .is_some_and(|(s, _)| t.consent.session_id == Some(s.id));
-    let too_old = |s: &Session| {
-        req.max_age
-            .is_some_and(|m| now.seconds() - s.auth_time.seconds() > m)
-    };
+    let fresh_login = session.as_ref().is_some_and(|(s, _)| t.consent.session_id == Some(s.id));
+    let too_old = |s: &Session| req.max_age.is_some_and(|m| now.seconds() - s.auth_time.seconds() > m);
     let must_login = match &session {
         None => true,
-        Some((s, _)) => {
-            !fresh_login && (req.prompt.login || req.prompt.select_account || too_old(s))
-        }
+        Some((s, _)) => !fresh_login && (req.prompt.login || req.prompt.select_account || too_old(s)),
     };
     if must_login {
         if req.prompt.none {
-            return error_to_request(
-                iss,
-                &req,
-                ErrorCode::LoginRequired,
-                "the user is not signed in",
-            );
+            return error_to_request(iss, &req, ErrorCode::LoginRequired, "the user is not signed in");
         }
-        return login_page(
-            state,
-            iss,
-            &t,
-            StatusCode::OK,
-            None,
-            req.login_hint.as_deref().unwrap_or(""),
-        );
+        return login_page(state, iss, &t, StatusCode::OK, None, req.login_hint.as_deref().unwrap_or(""));
     }
     let Some((session, user)) = session else {
         return server_error(&b);
     };
     if t.consent.session_id != Some(session.id) {
-        let _ = state
-            .store
-            .attach_consent_session(t.consent.id, user.id, session.id)
-            .await;
+        let _ = state.store.attach_consent_session(t.consent.id, user.id, session.id).await;
     }
     let grants = match state.store.active_grants_for(t.client.id, user.id).await {
         Ok(g) => g,
@@ -345,17 +265,12 @@ async fn advance(state: &AppState, iss: &Issuer, t: Transaction, headers: &Heade
             return server_error(&b);
         }
     };
-    let memberships = state
-        .store
-        .memberships_of(user.id)
-        .await
-        .unwrap_or_default();
+    let memberships = state.store.memberships_of(user.id).await.unwrap_or_default();
     let wanted = app_scopes(iss, &req);
     let choices = consent::resource_choices(&wanted, user.id, &memberships);
     if !req.prompt.consent {
         // Already granted (for a resource where it still holds), or a first-party client.
-        let remembered = covering_grant(&grants, &req)
-            .filter(|g| choices.iter().any(|c| c.resource == g.resource));
+        let remembered = covering_grant(&grants, &req).filter(|g| choices.iter().any(|c| c.resource == g.resource));
         let auto = match remembered {
             Some(g) => Some(g.resource),
             None if t.client.config.skip_consent => choices.first().map(|c| c.resource),
@@ -366,12 +281,7 @@ async fn advance(state: &AppState, iss: &Issuer, t: Transaction, headers: &Heade
         }
     }
     if req.prompt.none {
-        return error_to_request(
-            iss,
-            &req,
-            ErrorCode::ConsentRequired,
-            "the user has not granted this access yet",
-        );
+        return error_to_request(iss, &req, ErrorCode::ConsentRequired, "the user has not granted this access yet");
     }
     if choices.is_empty() {
         let _ = state
@@ -404,12 +314,7 @@ async fn approve(
     if !matches!(
         state
             .store
-            .decide_consent(
-                t.consent.id,
-                Some(user.id),
-                Some(session.id),
-                Some((resource, &req.scopes))
-            )
+            .decide_consent(t.consent.id, Some(user.id), Some(session.id), Some((resource, &req.scopes)))
             .await,
         Ok(true)
     ) {
@@ -513,12 +418,7 @@ async fn finish(
     };
     if let Err(e) = state
         .store
-        .issue_code(
-            &state.hasher.hash(code.expose()),
-            &record,
-            &actor,
-            &t.client.client_id,
-        )
+        .issue_code(&state.hasher.hash(code.expose()), &record, &actor, &t.client.client_id)
         .await
     {
         tracing::error!(error = %e, "issuing code");
@@ -529,19 +429,13 @@ async fn finish(
         params.push(("state", s));
     }
     params.push(("iss", &iss.issuer));
-    let mut resp = redirect(
-        method,
-        &latchkey_core::authorize::redirect_url(&req.redirect_uri, &params),
-    );
+    let mut resp = redirect(method, &latchkey_core::authorize::redirect_url(&req.redirect_uri, &params));
     pages::harden(&mut resp);
     resp
 }
 
 fn form_params(headers: &HeaderMap, body: &Bytes) -> Option<Params> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     ct.to_ascii_lowercase()
         .starts_with("application/x-www-form-urlencoded")
         .then(|| Params::parse(body))
@@ -552,38 +446,20 @@ fn csrf_ok(state: &AppState, t: &Transaction, p: &Params) -> bool {
     constant_time_eq(sent.as_bytes(), t.csrf(state).as_bytes())
 }
 
-pub async fn init(
-    State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+pub async fn init(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, uri: Uri, headers: HeaderMap) -> Response {
     let iss = match iss {
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return issuer_page(e),
     };
     let p = Params::parse(uri.query().unwrap_or("").as_bytes());
-    let t = match load(
-        &state,
-        &iss,
-        &headers,
-        p.single("handoff_id").ok().flatten(),
-        true,
-    )
-    .await
-    {
+    let t = match load(&state, &iss, &headers, p.single("handoff_id").ok().flatten(), true).await {
         Ok(t) => t,
         Err(r) => return r,
     };
     advance(&state, &iss, t, &headers).await
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn login(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, headers: HeaderMap, body: Bytes) -> Response {
     let iss = match iss {
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return issuer_page(e),
@@ -597,15 +473,7 @@ pub async fn login(
             "Submit the sign-in form.",
         );
     };
-    let t = match load(
-        &state,
-        &iss,
-        &headers,
-        p.single("handoff_id").ok().flatten(),
-        true,
-    )
-    .await
-    {
+    let t = match load(&state, &iss, &headers, p.single("handoff_id").ok().flatten(), true).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -617,20 +485,10 @@ pub async fn login(
             "The form was not submitted from this sign-in page. Start again from the application.",
         );
     }
-    let email = p
-        .single("email")
-        .ok()
-        .flatten()
-        .unwrap_or("")
-        .trim()
-        .to_lowercase();
+    let email = p.single("email").ok().flatten().unwrap_or("").trim().to_lowercase();
     let pw = p.single("password").ok().flatten().unwrap_or("").to_owned();
-    if LOGIN_LIMIT
-        .check_key(&format!("email|{}|{email}", iss.app.deployment_id))
-        .is_err()
-        || LOGIN_LIMIT
-            .check_key(&format!("browser|{}", t.browser))
-            .is_err()
+    if LOGIN_LIMIT.check_key(&format!("email|{}|{email}", iss.app.deployment_id)).is_err()
+        || LOGIN_LIMIT.check_key(&format!("browser|{}", t.browser)).is_err()
     {
         return login_page(
             &state,
@@ -641,16 +499,8 @@ pub async fn login(
             &email,
         );
     }
-    let found = state
-        .store
-        .user_credentials(iss.app.deployment_id, &email)
-        .await
-        .ok()
-        .flatten();
-    let hash = found
-        .as_ref()
-        .and_then(|(_, h)| h.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
+    let found = state.store.user_credentials(iss.app.deployment_id, &email).await.ok().flatten();
+    let hash = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
     let pw_ok = tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash))
         .await
         .unwrap_or(false);
@@ -705,15 +555,9 @@ pub async fn login(
             return server_error(&b);
         }
     };
-    let _ = state
-        .store
-        .attach_consent_session(t.consent.id, user.id, session.id)
-        .await;
+    let _ = state.store.attach_consent_session(t.consent.id, user.id, session.id).await;
     let handoff_q: String = url::form_urlencoded::byte_serialize(t.handoff.as_bytes()).collect();
-    let mut resp = redirect(
-        &Method::POST,
-        &iss.url(&format!("/oauth/consent/init?handoff_id={handoff_q}")),
-    );
+    let mut resp = redirect(&Method::POST, &iss.url(&format!("/oauth/consent/init?handoff_id={handoff_q}")));
     resp.headers_mut().append(
         header::SET_COOKIE,
         cookies::set(
@@ -727,12 +571,7 @@ pub async fn login(
     resp
 }
 
-pub async fn decide(
-    State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn decide(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, headers: HeaderMap, body: Bytes) -> Response {
     let iss = match iss {
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return issuer_page(e),
@@ -746,15 +585,7 @@ pub async fn decide(
             "Submit the consent form.",
         );
     };
-    let t = match load(
-        &state,
-        &iss,
-        &headers,
-        p.single("handoff_id").ok().flatten(),
-        true,
-    )
-    .await
-    {
+    let t = match load(&state, &iss, &headers, p.single("handoff_id").ok().flatten(), true).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -807,19 +638,10 @@ pub async fn decide(
                     serde_json::json!({"scopes": req.scopes}),
                 )
                 .await;
-            error_to_request(
-                &iss,
-                &req,
-                ErrorCode::AccessDenied,
-                "the user denied access",
-            )
+            error_to_request(&iss, &req, ErrorCode::AccessDenied, "the user denied access")
         }
         Some("approve") => {
-            let memberships = state
-                .store
-                .memberships_of(user.id)
-                .await
-                .unwrap_or_default();
+            let memberships = state.store.memberships_of(user.id).await.unwrap_or_default();
             let choices = consent::resource_choices(&app_scopes(&iss, &req), user.id, &memberships);
             let chosen = p
                 .single("resource")
@@ -828,9 +650,7 @@ pub async fn decide(
                 .and_then(|r| r.parse::<GrantedResource>().ok())
                 .filter(|r| choices.iter().any(|c| c.resource == *r));
             match chosen {
-                Some(resource) => {
-                    approve(&state, &iss, &t, &session, &user, resource, &Method::POST).await
-                }
+                Some(resource) => approve(&state, &iss, &t, &session, &user, resource, &Method::POST).await,
                 None => pages::message(
                     StatusCode::BAD_REQUEST,
                     &b,
@@ -839,37 +659,19 @@ pub async fn decide(
                 ),
             }
         }
-        _ => pages::message(
-            StatusCode::BAD_REQUEST,
-            &b,
-            "Invalid request",
-            "Choose Allow or Deny.",
-        ),
+        _ => pages::message(StatusCode::BAD_REQUEST, &b, "Invalid request", "Choose Allow or Deny."),
     }
 }
 
 /// Finishes a transaction decided through the backend API (an external consent page).
-pub async fn complete(
-    State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+pub async fn complete(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, uri: Uri, headers: HeaderMap) -> Response {
     let iss = match iss {
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return issuer_page(e),
     };
     let b = branding(&iss);
     let p = Params::parse(uri.query().unwrap_or("").as_bytes());
-    let t = match load(
-        &state,
-        &iss,
-        &headers,
-        p.single("handoff_id").ok().flatten(),
-        false,
-    )
-    .await
-    {
+    let t = match load(&state, &iss, &headers, p.single("handoff_id").ok().flatten(), false).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -885,10 +687,7 @@ pub async fn complete(
                 Some(sid) => state.store.session(sid).await.ok().flatten(),
                 None => None,
             };
-            let auth_time = session
-                .as_ref()
-                .map(|s| s.auth_time)
-                .unwrap_or_else(|| state.clock.now());
+            let auth_time = session.as_ref().map(|s| s.auth_time).unwrap_or_else(|| state.clock.now());
             finish(
                 &state,
                 &iss,
@@ -912,12 +711,7 @@ pub async fn complete(
                     "Go back to the application and start again.",
                 );
             }
-            error_to_request(
-                &iss,
-                &req,
-                ErrorCode::AccessDenied,
-                "the user denied access",
-            )
+            error_to_request(&iss, &req, ErrorCode::AccessDenied, "the user denied access")
         }
         (ConsentStatus::Pending, _, _, _) => pages::message(
             StatusCode::CONFLICT,

@@ -36,11 +36,7 @@ impl Issuer {
     /// A disabled app serves nothing but this error — except introspection, revocation and
     /// userinfo, which answer for its tokens through the verification decision ("inactive").
     pub fn active(self) -> Result<Self, IssuerError> {
-        if self.app.is_active {
-            Ok(self)
-        } else {
-            Err(IssuerError::Disabled)
-        }
+        if self.app.is_active { Ok(self) } else { Err(IssuerError::Disabled) }
     }
 }
 
@@ -52,14 +48,8 @@ pub struct ActiveIssuer(pub Issuer);
 impl FromRequestParts<AppState> for ActiveIssuer {
     type Rejection = IssuerError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Issuer::from_request_parts(parts, state)
-            .await?
-            .active()
-            .map(ActiveIssuer)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Issuer::from_request_parts(parts, state).await?.active().map(ActiveIssuer)
     }
 }
 
@@ -101,10 +91,8 @@ impl IntoResponse for IssuerError {
             axum::Json(json!({"error": code, "error_description": self.message()})),
         )
             .into_response();
-        r.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
         r
     }
 }
@@ -126,10 +114,7 @@ fn host_of(parts: &Parts) -> Option<String> {
 impl FromRequestParts<AppState> for Issuer {
     type Rejection = IssuerError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let lookup = match parts.extensions.get::<IssuerPath>() {
             Some(IssuerPath(slug)) => state.store.app_by_slug(slug).await.map(|app| (app, true)),
             None => match host_of(parts) {
@@ -151,18 +136,11 @@ impl FromRequestParts<AppState> for Issuer {
             (Some(fqdn), false) => (format!("https://{fqdn}"), true),
             (None, true) => {
                 let base = &state.settings.public_url;
-                (
-                    format!("{base}/a/{}", app.slug),
-                    base.starts_with("https://"),
-                )
+                (format!("{base}/a/{}", app.slug), base.starts_with("https://"))
             }
             (None, false) => return Err(IssuerError::NotFound),
         };
-        Ok(Issuer {
-            app,
-            issuer,
-            secure,
-        })
+        Ok(Issuer { app, issuer, secure })
     }
 }
 
@@ -182,14 +160,8 @@ mod tests {
 
     #[test]
     fn hosts_lose_ports_case_and_trailing_dots() {
-        assert_eq!(
-            host_of(&parts("Auth.Example.com:8443")).unwrap(),
-            "auth.example.com"
-        );
-        assert_eq!(
-            host_of(&parts("auth.example.com.")).unwrap(),
-            "auth.example.com"
-        );
+        assert_eq!(host_of(&parts("Auth.Example.com:8443")).unwrap(), "auth.example.com");
+        assert_eq!(host_of(&parts("auth.example.com.")).unwrap(), "auth.example.com");
         assert_eq!(host_of(&parts("[::1]:8080")).unwrap(), "::1");
         assert_eq!(host_of(&parts("127.0.0.1")).unwrap(), "127.0.0.1");
     }

@@ -23,10 +23,7 @@ pub struct JwksFetcher {
 impl Default for JwksFetcher {
     fn default() -> Self {
         JwksFetcher {
-            cache: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(TTL)
-                .build(),
+            cache: Cache::builder().max_capacity(10_000).time_to_live(TTL).build(),
         }
     }
 }
@@ -72,18 +69,15 @@ impl JwksFetcher {
             }
         }
         let set = fetch(uri).await?;
-        self.cache
-            .insert(uri.to_owned(), Arc::new((set.clone(), Instant::now())))
-            .await;
+        self.cache.insert(uri.to_owned(), Arc::new((set.clone(), Instant::now()))).await;
         Ok(set)
     }
 }
 
 fn has_kid(set: &Value, kid: &str) -> bool {
-    set.get("keys").and_then(Value::as_array).is_some_and(|ks| {
-        ks.iter()
-            .any(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
-    })
+    set.get("keys")
+        .and_then(Value::as_array)
+        .is_some_and(|ks| ks.iter().any(|k| k.get("kid").and_then(Value::as_str) == Some(kid)))
 }
 
 async fn fetch(uri: &str) -> Result<Value, String> {
@@ -93,14 +87,11 @@ async fn fetch(uri: &str) -> Result<Value, String> {
     }
     let host = url.host_str().ok_or("jwks_uri has no host")?.to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<SocketAddr> = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::net::lookup_host((host.as_str(), port)),
-    )
-    .await
-    .map_err(|_| "resolving jwks_uri timed out".to_owned())?
-    .map_err(|_| "jwks_uri does not resolve".to_owned())?
-    .collect();
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((host.as_str(), port)))
+        .await
+        .map_err(|_| "resolving jwks_uri timed out".to_owned())?
+        .map_err(|_| "jwks_uri does not resolve".to_owned())?
+        .collect();
     let addr = match addrs.first() {
         None => return Err("jwks_uri does not resolve".into()),
         Some(_) if addrs.iter().any(|a| is_forbidden(a.ip())) => {
@@ -124,18 +115,13 @@ async fn fetch(uri: &str) -> Result<Value, String> {
         return Err(format!("jwks_uri answered {}", resp.status()));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| format!("reading jwks_uri: {e}"))?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("reading jwks_uri: {e}"))? {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_BYTES {
             return Err("jwks_uri document is larger than 64 KiB".into());
         }
     }
-    let v: Value =
-        serde_json::from_slice(&body).map_err(|_| "jwks_uri did not return JSON".to_owned())?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| "jwks_uri did not return JSON".to_owned())?;
     if !v.get("keys").is_some_and(Value::is_array) {
         return Err("jwks_uri did not return a JWK Set".into());
     }
@@ -176,22 +162,10 @@ mod tests {
     async fn loopback_and_http_uris_are_never_fetched() {
         let f = JwksFetcher::default();
         assert_eq!(
-            f.get("http://keys.example.com/jwks", None)
-                .await
-                .unwrap_err(),
+            f.get("http://keys.example.com/jwks", None).await.unwrap_err(),
             "jwks_uri must use https"
         );
-        assert!(
-            f.get("https://127.0.0.1:9/jwks", None)
-                .await
-                .unwrap_err()
-                .contains("private")
-        );
-        assert!(
-            f.get("https://localhost:9/jwks", None)
-                .await
-                .unwrap_err()
-                .contains("private")
-        );
+        assert!(f.get("https://127.0.0.1:9/jwks", None).await.unwrap_err().contains("private"));
+        assert!(f.get("https://localhost:9/jwks", None).await.unwrap_err().contains("private"));
     }
 }

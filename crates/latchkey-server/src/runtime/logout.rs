@@ -33,19 +33,13 @@ async fn check_hint(state: &AppState, iss: &Issuer, hint: &str) -> Option<Value>
         .iter()
         .filter(|k| k.status != KeyStatus::Compromised)
         .find(|k| Some(k.kid.as_str()) == header.kid.as_deref())?;
-    let dk = jsonwebtoken::DecodingKey::from_rsa_components(
-        key.public_jwk.get("n")?.as_str()?,
-        key.public_jwk.get("e")?.as_str()?,
-    )
-    .ok()?;
+    let dk = jsonwebtoken::DecodingKey::from_rsa_components(key.public_jwk.get("n")?.as_str()?, key.public_jwk.get("e")?.as_str()?).ok()?;
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.validate_exp = false;
     v.validate_aud = false;
     v.set_issuer(&[iss.issuer.as_str()]);
     v.set_required_spec_claims(&["iss", "sub", "aud"]);
-    jsonwebtoken::decode::<Value>(hint, &dk, &v)
-        .ok()
-        .map(|d| d.claims)
+    jsonwebtoken::decode::<Value>(hint, &dk, &v).ok().map(|d| d.claims)
 }
 
 fn aud_contains(claims: &Value, client_id: &str) -> bool {
@@ -78,10 +72,7 @@ pub async fn logout(
         let form = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
         if !form {
             return bad("Send the logout request as a form.");
         }
@@ -118,44 +109,29 @@ pub async fn logout(
     };
     if let Some(target) = &redirect_to {
         let registered = match &client_id {
-            Some(id) => state
-                .store
-                .client_by_client_id(id)
-                .await
-                .ok()
-                .filter(|c| c.app_id == iss.app.id),
+            Some(id) => state.store.client_by_client_id(id).await.ok().filter(|c| c.app_id == iss.app.id),
             None => None,
         };
-        if !registered.is_some_and(|c| {
-            c.config
-                .post_logout_redirect_uris
-                .iter()
-                .any(|u| u == target)
-        }) {
+        if !registered.is_some_and(|c| c.config.post_logout_redirect_uris.iter().any(|u| u == target)) {
             return bad("The post_logout_redirect_uri is not registered for this client.");
         }
     }
 
     let cookie_name = cookies::session_name(iss.secure, iss.app.deployment_id);
-    let cookie_session =
-        match cookies::get(&headers, &cookie_name).filter(|v| SecretKind::Session.looks_valid(v)) {
-            Some(v) => state
-                .store
-                .session_by_hash(&state.hasher.hash(&v))
-                .await
-                .ok()
-                .flatten()
-                .filter(|s| s.deployment_id == iss.app.deployment_id),
-            None => None,
-        };
+    let cookie_session = match cookies::get(&headers, &cookie_name).filter(|v| SecretKind::Session.looks_valid(v)) {
+        Some(v) => state
+            .store
+            .session_by_hash(&state.hasher.hash(&v))
+            .await
+            .ok()
+            .flatten()
+            .filter(|s| s.deployment_id == iss.app.deployment_id),
+        None => None,
+    };
     let mut to_end: Vec<Id> = Vec::new();
     match &claims {
         Some(c) => {
-            if let Some(sid) = c
-                .get("sid")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse::<Id>().ok())
-            {
+            if let Some(sid) = c.get("sid").and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok()) {
                 to_end.push(sid);
             }
             let sub = c.get("sub").and_then(Value::as_str).unwrap_or("");
@@ -168,8 +144,7 @@ pub async fn logout(
         }
         None => {
             // No hint: the user confirms, with a token only this browser's page has.
-            let browser =
-                cookies::get(&headers, cookies::browser_name(iss.secure)).unwrap_or_default();
+            let browser = cookies::get(&headers, cookies::browser_name(iss.secure)).unwrap_or_default();
             let confirmed = method == Method::POST
                 && !browser.is_empty()
                 && constant_time_eq(
@@ -200,12 +175,7 @@ pub async fn logout(
                 if new {
                     resp.headers_mut().append(
                         header::SET_COOKIE,
-                        cookies::set(
-                            cookies::browser_name(iss.secure),
-                            &browser,
-                            iss.secure,
-                            Some(365 * 24 * 3600),
-                        ),
+                        cookies::set(cookies::browser_name(iss.secure), &browser, iss.secure, Some(365 * 24 * 3600)),
                     );
                 }
                 return resp;
@@ -220,18 +190,9 @@ pub async fn logout(
             && session.deployment_id == iss.app.deployment_id
         {
             let actor = Actor::user(session.user_id, None);
-            if let Err(e) = state
-                .store
-                .end_session(sid, "logout", &actor, Some(iss.app.id))
-                .await
-            {
+            if let Err(e) = state.store.end_session(sid, "logout", &actor, Some(iss.app.id)).await {
                 tracing::error!(error = %e, "ending session");
-                return pages::message(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &b,
-                    "Something went wrong",
-                    "Please try again.",
-                );
+                return pages::message(StatusCode::INTERNAL_SERVER_ERROR, &b, "Something went wrong", "Please try again.");
             }
         }
     }
@@ -241,17 +202,9 @@ pub async fn logout(
             if let Some(s) = &client_state {
                 params.push(("state", s));
             }
-            redirect(
-                &method,
-                &latchkey_core::authorize::redirect_url(&target, &params),
-            )
+            redirect(&method, &latchkey_core::authorize::redirect_url(&target, &params))
         }
-        None => pages::message(
-            StatusCode::OK,
-            &b,
-            "Signed out",
-            "You are signed out. You can close this window.",
-        ),
+        None => pages::message(StatusCode::OK, &b, "Signed out", "You are signed out. You can close this window."),
     };
     resp.headers_mut()
         .append(header::SET_COOKIE, cookies::clear(&cookie_name, iss.secure));

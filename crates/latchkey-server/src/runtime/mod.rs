@@ -31,36 +31,20 @@ pub fn routes() -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("dpop"),
-        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("dpop")])
         .expose_headers([header::WWW_AUTHENTICATE]);
     let api = Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::configuration),
-        )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(discovery::configuration),
-        )
+        .route("/.well-known/openid-configuration", get(discovery::configuration))
+        .route("/.well-known/oauth-authorization-server", get(discovery::configuration))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/oauth/token", post(token::token))
         .route("/oauth/introspect", post(introspect::introspect))
         .route("/oauth/revoke", post(introspect::revoke))
-        .route(
-            "/oauth/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
+        .route("/oauth/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .layer(cors);
     Router::new()
         .merge(api)
-        .route(
-            "/oauth/authorize",
-            get(authorize::authorize).post(authorize::authorize),
-        )
+        .route("/oauth/authorize", get(authorize::authorize).post(authorize::authorize))
         .route("/oauth/consent/init", get(interaction::init))
         .route("/oauth/consent/login", post(interaction::login))
         .route("/oauth/consent/decide", post(interaction::decide))

@@ -16,8 +16,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("consent.html", include_str!("../../templates/consent.html")),
         ("message.html", include_str!("../../templates/message.html")),
     ] {
-        env.add_template(name, src)
-            .expect("built-in template parses");
+        env.add_template(name, src).expect("built-in template parses");
     }
     env
 });
@@ -29,28 +28,21 @@ pub fn harden(resp: &mut Response) {
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'",
+        ),
     );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 pub fn render(status: StatusCode, template: &str, ctx: Value) -> Response {
-    let body = TEMPLATES
-        .get_template(template)
-        .and_then(|t| t.render(ctx))
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, template, "template failed to render");
-            "<!doctype html><title>Error</title><p>The page could not be shown.</p>".to_owned()
-        });
+    let body = TEMPLATES.get_template(template).and_then(|t| t.render(ctx)).unwrap_or_else(|e| {
+        tracing::error!(error = %e, template, "template failed to render");
+        "<!doctype html><title>Error</title><p>The page could not be shown.</p>".to_owned()
+    });
     let mut resp = (status, Html(body)).into_response();
     harden(&mut resp);
     resp
@@ -73,14 +65,7 @@ pub fn message(status: StatusCode, b: &Branding, title: &str, detail: &str) -> R
 }
 
 /// A page asking the user to confirm an action with a POST form.
-pub fn confirm(
-    b: &Branding,
-    title: &str,
-    detail: &str,
-    action: &str,
-    label: &str,
-    hidden: &[(&str, &str)],
-) -> Response {
+pub fn confirm(b: &Branding, title: &str, detail: &str, action: &str, label: &str, hidden: &[(&str, &str)]) -> Response {
     render(
         StatusCode::OK,
         "message.html",
@@ -90,14 +75,10 @@ pub fn confirm(
 
 pub async fn css() -> Response {
     let mut resp = CSS.into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     resp
 }
 

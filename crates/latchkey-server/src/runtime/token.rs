@@ -25,27 +25,16 @@ use crate::state::AppState;
 /// JSON with `Cache-Control: no-store` (RFC 6749 §5.1).
 pub fn no_store(body: Value) -> Response {
     let mut r = axum::Json(body).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     r
 }
 
 /// Form parameters of a POST to an OAuth endpoint.
 pub fn form(headers: &HeaderMap, body: &Bytes) -> Result<Params, EndpointError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ct
-        .to_ascii_lowercase()
-        .starts_with("application/x-www-form-urlencoded")
-    {
-        return Err(OAuthError::invalid_request(
-            "send parameters as application/x-www-form-urlencoded",
-        )
-        .into());
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request("send parameters as application/x-www-form-urlencoded").into());
     }
     Ok(Params::parse(body))
 }
@@ -54,12 +43,7 @@ pub fn issuer_error(e: IssuerError) -> Response {
     e.into_response()
 }
 
-pub async fn token(
-    State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn token(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, headers: HeaderMap, body: Bytes) -> Response {
     let iss = match iss {
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return issuer_error(e),
@@ -70,12 +54,7 @@ pub async fn token(
     }
 }
 
-async fn handle(
-    state: &AppState,
-    iss: &Issuer,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Response, EndpointError> {
+async fn handle(state: &AppState, iss: &Issuer, headers: &HeaderMap, body: &Bytes) -> Result<Response, EndpointError> {
     let p = form(headers, body)?;
     let client = client_auth::authenticate(state, iss, headers, &p, &iss.token_endpoint()).await?;
     match p.required("grant_type")? {
@@ -83,9 +62,7 @@ async fn handle(
         "refresh_token" => refresh_token(state, iss, &client, &p).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
-            format!(
-                "grant_type {other:?} is not supported: use authorization_code or refresh_token"
-            ),
+            format!("grant_type {other:?} is not supported: use authorization_code or refresh_token"),
         )
         .into()),
     }
@@ -101,10 +78,7 @@ fn narrow_resources(p: &Params, granted: &[String]) -> Result<Vec<String>, OAuth
     let mut out: Vec<String> = Vec::new();
     for r in asked {
         if !granted.iter().any(|g| g == r) {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidTarget,
-                format!("resource {r:?} was not granted"),
-            ));
+            return Err(OAuthError::new(ErrorCode::InvalidTarget, format!("resource {r:?} was not granted")));
         }
         if !out.iter().any(|o| o == r) {
             out.push(r.to_owned());
@@ -120,22 +94,14 @@ fn narrow_scopes(p: &Params, granted: &[String]) -> Result<Vec<String>, OAuthErr
         Some(s) => {
             let asked = scope::split(s);
             if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
-                return Err(OAuthError::invalid_scope(format!(
-                    "scope {extra:?} was not granted"
-                )));
+                return Err(OAuthError::invalid_scope(format!("scope {extra:?} was not granted")));
             }
             Ok(asked)
         }
     }
 }
 
-fn token_response(
-    access: &Secret,
-    expires_in: i64,
-    scopes: &[String],
-    refresh: Option<&Secret>,
-    id_token: Option<String>,
-) -> Response {
+fn token_response(access: &Secret, expires_in: i64, scopes: &[String], refresh: Option<&Secret>, id_token: Option<String>) -> Response {
     let mut body = json!({
         "access_token": access.expose(),
         "token_type": "Bearer",
@@ -155,22 +121,9 @@ fn invalid_grant(d: &str) -> EndpointError {
     OAuthError::invalid_grant(d).into()
 }
 
-async fn authorization_code(
-    state: &AppState,
-    iss: &Issuer,
-    client: &Client,
-    p: &Params,
-) -> Result<Response, EndpointError> {
-    if !client
-        .config
-        .grant_types
-        .contains(&GrantType::AuthorizationCode)
-    {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "this client may not use authorization_code",
-        )
-        .into());
+async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: &Params) -> Result<Response, EndpointError> {
+    if !client.config.grant_types.contains(&GrantType::AuthorizationCode) {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use authorization_code").into());
     }
     let code = p.required("code")?;
     let verifier = p.single("code_verifier")?;
@@ -188,16 +141,11 @@ async fn authorization_code(
     };
     // Issued to another client: refused, and nothing changes.
     if record.client_record_id != client.id {
-        return Err(invalid_grant(
-            "the authorization code was issued to another client",
-        ));
+        return Err(invalid_grant("the authorization code was issued to another client"));
     }
     let actor = Actor::client(&client.client_id);
     if record.redeemed_at.is_some() {
-        let _ = state
-            .store
-            .code_replayed(&record, &actor, &client.client_id)
-            .await;
+        let _ = state.store.code_replayed(&record, &actor, &client.client_id).await;
         return Err(invalid_grant(
             "the authorization code was already used; the tokens it issued are revoked",
         ));
@@ -211,17 +159,13 @@ async fn authorization_code(
         None => !record.redirect_uri_sent,
     };
     if !redirect_ok {
-        return Err(invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
+        return Err(invalid_grant("redirect_uri does not match the authorization request"));
     }
     let Some(verifier) = verifier else {
         return Err(OAuthError::invalid_request("code_verifier is required (PKCE)").into());
     };
     if !pkce::verify(verifier, &record.code_challenge) {
-        return Err(invalid_grant(
-            "code_verifier does not match the code_challenge",
-        ));
+        return Err(invalid_grant("code_verifier does not match the code_challenge"));
     }
     let access_resources = narrow_resources(p, &record.resources)?;
     let user = state
@@ -280,25 +224,16 @@ async fn authorization_code(
     if let Some(r) = &refresh {
         issued.push((&base, &r.record));
     }
-    match state
-        .store
-        .redeem_code(&record, &issued, &actor, &client.client_id)
-        .await
-    {
+    match state.store.redeem_code(&record, &issued, &actor, &client.client_id).await {
         Ok(Ok(())) => {}
         Ok(Err(ExchangeError::Replayed)) => {
-            let _ = state
-                .store
-                .code_replayed(&record, &actor, &client.client_id)
-                .await;
+            let _ = state.store.code_replayed(&record, &actor, &client.client_id).await;
             return Err(invalid_grant(
                 "the authorization code was already used; the tokens it issued are revoked",
             ));
         }
         Ok(Err(ExchangeError::Inactive)) => {
-            return Err(invalid_grant(
-                "the grant was revoked or the client or app disabled",
-            ));
+            return Err(invalid_grant("the grant was revoked or the client or app disabled"));
         }
         Err(e) => {
             tracing::error!(error = %e, "redeeming code");
@@ -314,18 +249,9 @@ async fn authorization_code(
     ))
 }
 
-async fn refresh_token(
-    state: &AppState,
-    iss: &Issuer,
-    client: &Client,
-    p: &Params,
-) -> Result<Response, EndpointError> {
+async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Params) -> Result<Response, EndpointError> {
     if !client.config.grant_types.contains(&GrantType::RefreshToken) {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "this client may not use refresh tokens",
-        )
-        .into());
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use refresh tokens").into());
     }
     let presented = p.required("refresh_token")?;
     if !SecretKind::RefreshToken.looks_valid(presented) {
@@ -341,9 +267,7 @@ async fn refresh_token(
         }
     };
     if old.context.client_record_id != client.id {
-        return Err(invalid_grant(
-            "the refresh token was issued to another client",
-        ));
+        return Err(invalid_grant("the refresh token was issued to another client"));
     }
     let actor = Actor::client(&client.client_id);
     let now = state.clock.now();
@@ -352,16 +276,9 @@ async fn refresh_token(
     }
     // The verification core decides whether the token (and its grant, client, app, session
     // and user) is still good.
-    let token_state = state
-        .store
-        .token_state(&hash)
-        .await
-        .map_err(|_| server_error())?;
+    let token_state = state.store.token_state(&hash).await.map_err(|_| server_error())?;
     if let Err(reason) = verify::check_token(token_state.as_ref(), now) {
-        return Err(invalid_grant(&format!(
-            "the refresh token is not valid ({})",
-            reason.as_str()
-        )));
+        return Err(invalid_grant(&format!("the refresh token is not valid ({})", reason.as_str())));
     }
     let access_ctx = TokenContext {
         scopes: narrow_scopes(p, &old.context.scopes)?,
@@ -376,50 +293,26 @@ async fn refresh_token(
     let access = tokens::access_token(state, iss, client, &access_ctx).await?;
     let successor = tokens::refresh_token(state);
     let sealed = (client.config.refresh_token_grace_seconds > 0).then(|| {
-        state.sealer.seal(
-            successor.plain.expose().as_bytes(),
-            &format!("refresh_successor:{}", old.id),
-        )
+        state
+            .sealer
+            .seal(successor.plain.expose().as_bytes(), &format!("refresh_successor:{}", old.id))
     });
     let id_token = if access_ctx.scopes.iter().any(|s| s == "openid") {
-        Some(
-            tokens::id_token(
-                state,
-                iss,
-                client,
-                &user,
-                &access_ctx,
-                None,
-                access.plain.expose(),
-            )
-            .await?,
-        )
+        Some(tokens::id_token(state, iss, client, &user, &access_ctx, None, access.plain.expose()).await?)
     } else {
         None
     };
-    let issued = [
-        (&old.context, &successor.record),
-        (&access_ctx, &access.record),
-    ];
-    match state
-        .store
-        .rotate_refresh(&old, &issued, sealed, &actor, &client.client_id)
-        .await
-    {
+    let issued = [(&old.context, &successor.record), (&access_ctx, &access.record)];
+    match state.store.rotate_refresh(&old, &issued, sealed, &actor, &client.client_id).await {
         Ok(Ok(())) => {}
         Ok(Err(ExchangeError::Replayed)) => {
-            let _ = state
-                .store
-                .refresh_reused(&old, &actor, &client.client_id)
-                .await;
+            let _ = state.store.refresh_reused(&old, &actor, &client.client_id).await;
             return Err(invalid_grant(
                 "the refresh token was already used; every token of its family is revoked",
             ));
         }
         Ok(Err(ExchangeError::Inactive)) => {
-            return Err(invalid_grant(
-                "the grant was revoked or the client or app disabled",
-            ));
+            return Err(invalid_grant("the grant was revoked or the client or app disabled"));
         }
         Err(e) => {
             tracing::error!(error = %e, "rotating refresh token");
@@ -450,11 +343,7 @@ async fn replayed(
     let grace = client.config.refresh_token_grace_seconds;
     let in_grace = grace > 0 && now.millis() - rotated_at.millis() <= grace * 1000 && !old.revoked;
     if in_grace && let (Some(succ_id), Some(sealed)) = (old.successor_id, &old.sealed_successor) {
-        let current = state
-            .store
-            .refresh_is_current(succ_id)
-            .await
-            .unwrap_or(false);
+        let current = state.store.refresh_is_current(succ_id).await.unwrap_or(false);
         let opened = state
             .sealer
             .open(sealed, &format!("refresh_successor:{}", old.id))
@@ -462,11 +351,7 @@ async fn replayed(
             .and_then(|b| String::from_utf8(b).ok());
         if let (true, Some(successor)) = (current, opened) {
             let successor_hash = state.hasher.hash(&successor);
-            let token_state = state
-                .store
-                .token_state(&successor_hash)
-                .await
-                .map_err(|_| server_error())?;
+            let token_state = state.store.token_state(&successor_hash).await.map_err(|_| server_error())?;
             if verify::check_token(token_state.as_ref(), now).is_ok() {
                 let access = tokens::access_token(state, iss, client, &old.context).await?;
                 state
@@ -484,10 +369,7 @@ async fn replayed(
             }
         }
     }
-    let _ = state
-        .store
-        .refresh_reused(old, actor, &client.client_id)
-        .await;
+    let _ = state.store.refresh_reused(old, actor, &client.client_id).await;
     Err(invalid_grant(
         "the refresh token was already used; every token of its family is revoked",
     ))

@@ -29,25 +29,15 @@ pub struct Minted {
 }
 
 /// The app's active signing key, unsealed: (kid, PKCS#8).
-pub async fn signing_key(
-    state: &AppState,
-    iss: &Issuer,
-) -> Result<(String, Vec<u8>), EndpointError> {
-    let (key, sealed) = state
-        .store
-        .active_signing_key(iss.app.id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "no active signing key");
-            server_error()
-        })?;
-    let der = state
-        .sealer
-        .open(&sealed, &format!("signing_key:{}", key.id))
-        .map_err(|e| {
-            tracing::error!(error = %e, "unsealing the signing key");
-            server_error()
-        })?;
+pub async fn signing_key(state: &AppState, iss: &Issuer) -> Result<(String, Vec<u8>), EndpointError> {
+    let (key, sealed) = state.store.active_signing_key(iss.app.id).await.map_err(|e| {
+        tracing::error!(error = %e, "no active signing key");
+        server_error()
+    })?;
+    let der = state.sealer.open(&sealed, &format!("signing_key:{}", key.id)).map_err(|e| {
+        tracing::error!(error = %e, "unsealing the signing key");
+        server_error()
+    })?;
     Ok((key.kid, der))
 }
 
@@ -60,12 +50,7 @@ pub fn audience(ctx: &TokenContext, client: &Client) -> Value {
     }
 }
 
-pub async fn access_token(
-    state: &AppState,
-    iss: &Issuer,
-    client: &Client,
-    ctx: &TokenContext,
-) -> Result<Minted, EndpointError> {
+pub async fn access_token(state: &AppState, iss: &Issuer, client: &Client, ctx: &TokenContext) -> Result<Minted, EndpointError> {
     let now = state.clock.now();
     let ttl = client.config.access_token_ttl_seconds;
     let expires_at = now.plus_seconds(ttl);

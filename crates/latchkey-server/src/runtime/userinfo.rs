@@ -15,18 +15,10 @@ use super::tokens;
 use crate::state::AppState;
 
 /// An RFC 6750 §3 error response.
-pub fn bearer_error(
-    status: StatusCode,
-    error: Option<&str>,
-    description: &str,
-    scope: Option<&str>,
-) -> Response {
+pub fn bearer_error(status: StatusCode, error: Option<&str>, description: &str, scope: Option<&str>) -> Response {
     let mut challenge = String::from("Bearer realm=\"latchkey\"");
     if let Some(e) = error {
-        challenge.push_str(&format!(
-            ", error=\"{e}\", error_description=\"{}\"",
-            description.replace('"', "'")
-        ));
+        challenge.push_str(&format!(", error=\"{e}\", error_description=\"{}\"", description.replace('"', "'")));
     }
     if let Some(s) = scope {
         challenge.push_str(&format!(", scope=\"{s}\""));
@@ -39,39 +31,24 @@ pub fn bearer_error(
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
 /// The bearer token of a request: `Authorization: Bearer …`, or an `access_token` form field
 /// on POST (RFC 6750 §2.2). Both at once is an error.
-pub fn bearer(
-    method: &Method,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Option<String>, &'static str> {
+pub fn bearer(method: &Method, headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, &'static str> {
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|t| t.trim().to_owned());
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     let from_body = if method == Method::POST && form {
-        Params::parse(body)
-            .single("access_token")
-            .ok()
-            .flatten()
-            .map(str::to_owned)
+        Params::parse(body).single("access_token").ok().flatten().map(str::to_owned)
     } else {
         None
     };
@@ -95,12 +72,7 @@ pub async fn userinfo(
     let token = match bearer(&method, &headers, &body) {
         Ok(Some(t)) => t,
         Ok(None) => {
-            return bearer_error(
-                StatusCode::UNAUTHORIZED,
-                None,
-                "an access token is required",
-                None,
-            );
+            return bearer_error(StatusCode::UNAUTHORIZED, None, "an access token is required", None);
         }
         Err(d) => return bearer_error(StatusCode::BAD_REQUEST, Some("invalid_request"), d, None),
     };
@@ -118,10 +90,7 @@ pub async fn userinfo(
     let t = match verify::check_token(found.as_ref(), state.clock.now()) {
         Ok(t) => t,
         Err(reason) => {
-            return invalid(&format!(
-                "the access token is not valid ({})",
-                reason.as_str()
-            ));
+            return invalid(&format!("the access token is not valid ({})", reason.as_str()));
         }
     };
     if t.kind != TokenKind::Access || t.app_id != iss.app.id {

@@ -29,8 +29,7 @@ impl Page {
 
     /// The first POST form on the page.
     pub fn form(&self) -> Form {
-        parse_form(&self.body)
-            .unwrap_or_else(|| panic!("no form on {} ({}):\n{}", self.url, self.status, self.body))
+        parse_form(&self.body).unwrap_or_else(|| panic!("no form on {} ({}):\n{}", self.url, self.status, self.body))
     }
 
     pub fn has_form(&self) -> bool {
@@ -57,10 +56,7 @@ impl Form {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The fields as submitted with the button whose value is `button` (if any).
@@ -98,22 +94,14 @@ fn decode_entities(s: &str) -> String {
 /// Attributes of one tag's source (`<input a="b" c>`).
 fn attrs(tag: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let inner = tag
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .trim_end_matches('/');
-    let mut rest = inner
-        .split_once(char::is_whitespace)
-        .map(|(_, r)| r)
-        .unwrap_or("");
+    let inner = tag.trim_start_matches('<').trim_end_matches('>').trim_end_matches('/');
+    let mut rest = inner.split_once(char::is_whitespace).map(|(_, r)| r).unwrap_or("");
     loop {
         rest = rest.trim_start();
         if rest.is_empty() {
             break;
         }
-        let name_end = rest
-            .find(|c: char| c == '=' || c.is_whitespace())
-            .unwrap_or(rest.len());
+        let name_end = rest.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(rest.len());
         let name = rest[..name_end].to_ascii_lowercase();
         rest = &rest[name_end..];
         if let Some(r) = rest.strip_prefix('=') {
@@ -139,10 +127,7 @@ fn tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
     let mut from = 0;
     while let Some(i) = html[from..].find(&open) {
         let start = from + i;
-        let end = html[start..]
-            .find('>')
-            .map(|e| start + e + 1)
-            .unwrap_or(html.len());
+        let end = html[start..].find('>').map(|e| start + e + 1).unwrap_or(html.len());
         out.push(&html[start..end]);
         from = end;
     }
@@ -151,10 +136,7 @@ fn tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
 
 fn parse_form(html: &str) -> Option<Form> {
     let start = html.find("<form")?;
-    let end = html[start..]
-        .find("</form>")
-        .map(|e| start + e)
-        .unwrap_or(html.len());
+    let end = html[start..].find("</form>").map(|e| start + e).unwrap_or(html.len());
     let form_html = &html[start..end];
     let form_tag = tags(form_html, "form").into_iter().next()?;
     let action = attrs(form_tag).get("action").cloned().unwrap_or_default();
@@ -166,8 +148,7 @@ fn parse_form(html: &str) -> Option<Form> {
     };
     for tag in tags(form_html, "input") {
         let a = attrs(tag);
-        let (Some(name), value) = (a.get("name"), a.get("value").cloned().unwrap_or_default())
-        else {
+        let (Some(name), value) = (a.get("name"), a.get("value").cloned().unwrap_or_default()) else {
             continue;
         };
         match a.get("type").map(String::as_str).unwrap_or("text") {
@@ -184,8 +165,7 @@ fn parse_form(html: &str) -> Option<Form> {
     for tag in tags(form_html, "button") {
         let a = attrs(tag);
         if let Some(name) = a.get("name") {
-            form.buttons
-                .push((name.clone(), a.get("value").cloned().unwrap_or_default()));
+            form.buttons.push((name.clone(), a.get("value").cloned().unwrap_or_default()));
         }
     }
     Some(form)
@@ -209,11 +189,7 @@ impl Browser {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
     fn absorb(&mut self, headers: &HeaderMap) {
@@ -226,8 +202,7 @@ impl Browser {
             if sc.contains("Max-Age=0") {
                 self.cookies.remove(k.trim());
             } else {
-                self.cookies
-                    .insert(k.trim().to_owned(), v.trim().to_owned());
+                self.cookies.insert(k.trim().to_owned(), v.trim().to_owned());
             }
         }
     }
@@ -246,20 +221,12 @@ impl Browser {
     }
 
     pub async fn get(&mut self, url: &str) -> Page {
-        let resp = self
-            .http
-            .get(url)
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
+        let resp = self.http.get(url).header("cookie", self.cookie_header()).send().await.unwrap();
         self.finish(url, resp).await
     }
 
     pub async fn post_form(&mut self, url: &str, fields: &[(String, String)]) -> Page {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
         let resp = self
             .http
             .post(url)
@@ -285,13 +252,7 @@ impl Browser {
     }
 
     /// Submit the form and follow redirects under `origin`.
-    pub async fn submit_follow(
-        &mut self,
-        page: &Page,
-        form: &Form,
-        button: Option<&str>,
-        origin: &str,
-    ) -> Page {
+    pub async fn submit_follow(&mut self, page: &Page, form: &Form, button: Option<&str>, origin: &str) -> Page {
         let next = self.submit(page, form, button).await;
         self.follow(next, origin).await
     }
@@ -301,9 +262,7 @@ impl Browser {
     pub async fn follow(&mut self, mut page: Page, origin: &str) -> Page {
         for _ in 0..20 {
             match page.location() {
-                Some(next) if page.status.is_redirection() && next.starts_with(origin) => {
-                    page = self.get(&next).await
-                }
+                Some(next) if page.status.is_redirection() && next.starts_with(origin) => page = self.get(&next).await,
                 _ => return page,
             }
         }

@@ -43,9 +43,7 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Drop runs inside the test's runtime; use a separate thread and runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(rt) = rt {
                 rt.block_on(async {
                     sqlx::any::install_default_drivers();
@@ -78,10 +76,7 @@ pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgDatabase
             url.set_path(&format!("/{name}"));
             (url.to_string(), Some(PgDatabase { admin_url, name }))
         }
-        _ => (
-            format!("sqlite://{}?mode=rwc", dir.join("latchkey.db").display()),
-            None,
-        ),
+        _ => (format!("sqlite://{}?mode=rwc", dir.join("latchkey.db").display()), None),
     }
 }
 
@@ -100,15 +95,8 @@ impl TestServer {
         Self::start_with(dir, database_url, pg, MasterKey::generate()).await
     }
 
-    async fn start_with(
-        dir: tempfile::TempDir,
-        database_url: String,
-        pg: Option<PgDatabase>,
-        master_key: MasterKey,
-    ) -> TestServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+    async fn start_with(dir: tempfile::TempDir, database_url: String, pg: Option<PgDatabase>, master_key: MasterKey) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let api_key = format!(
             "lk_api_{}",
@@ -148,26 +136,12 @@ impl TestServer {
 
     /// Sends a request with the server's API key; returns the status and the JSON body
     /// (`Value::Null` when the body is empty or not JSON).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.call_as(&self.api_key, method, path, body).await
     }
 
-    pub async fn call_as(
-        &self,
-        key: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{}", self.base, path))
-            .bearer_auth(key);
+    pub async fn call_as(&self, key: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path)).bearer_auth(key);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -267,12 +241,7 @@ impl TestServer {
                         .try_get::<Option<String>, _>(i)
                         .ok()
                         .flatten()
-                        .or_else(|| {
-                            r.try_get::<Option<i64>, _>(i)
-                                .ok()
-                                .flatten()
-                                .map(|n| n.to_string())
-                        })
+                        .or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string()))
                         .unwrap_or_else(|| "NULL".into());
                     out.push('|');
                     out.push_str(&v);

@@ -36,15 +36,17 @@ pub async fn setup(s: &TestServer) -> Setup {
         .await;
     assert_eq!(st, StatusCode::CREATED);
     let client = client(s, json!({})).await;
-    let (st, user) = s.post("/users", json!({"email": "ada@example.com", "name": "Ada Lovelace", "given_name": "Ada", "password": PASSWORD, "email_verified": true})).await;
+    let (st, user) = s
+        .post(
+            "/users",
+            json!({"email": "ada@example.com", "name": "Ada Lovelace", "given_name": "Ada", "password": PASSWORD, "email_verified": true}),
+        )
+        .await;
     assert_eq!(st, StatusCode::CREATED);
     Setup {
         issuer: format!("{}/a/acme", s.base),
         client_id: client["client_id"].as_str().unwrap().to_owned(),
-        client_secret: client["client_secret"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        client_secret: client["client_secret"].as_str().unwrap_or_default().to_owned(),
         client_record_id: client["id"].as_str().unwrap().to_owned(),
         user_id: user["id"].as_str().unwrap().to_owned(),
         email: "ada@example.com".into(),
@@ -82,25 +84,17 @@ pub async fn client(s: &TestServer, overrides: Value) -> Value {
 
 pub fn pkce() -> (String, String) {
     let verifier = latchkey_core::crypto::b64url(&latchkey_core::crypto::random_bytes::<32>());
-    let challenge =
-        latchkey_core::crypto::b64url(&latchkey_core::crypto::sha256(verifier.as_bytes()));
+    let challenge = latchkey_core::crypto::b64url(&latchkey_core::crypto::sha256(verifier.as_bytes()));
     (verifier, challenge)
 }
 
 pub fn authorize_url(issuer: &str, params: &[(&str, &str)]) -> String {
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
+    let q: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     format!("{issuer}/oauth/authorize?{q}")
 }
 
 /// The standard request parameters plus `extra`.
-pub fn request(
-    client_id: &str,
-    challenge: &str,
-    scope: &str,
-    extra: &[(&'static str, &str)],
-) -> Vec<(&'static str, String)> {
+pub fn request(client_id: &str, challenge: &str, scope: &str, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     let mut p: Vec<(&'static str, String)> = vec![
         ("response_type", "code".into()),
         ("client_id", client_id.into()),
@@ -145,8 +139,7 @@ pub async fn authorize(b: &mut Browser, s: &TestServer, url: &str, email: &str) 
             form.set("email", email).set("password", PASSWORD);
             b.submit_follow(&page, &form, None, &s.base).await
         } else {
-            b.submit_follow(&page, &form, Some("approve"), &s.base)
-                .await
+            b.submit_follow(&page, &form, Some("approve"), &s.base).await
         };
     }
     page
@@ -160,9 +153,7 @@ pub async fn code(b: &mut Browser, s: &TestServer, url: &str, email: &str) -> St
         .unwrap_or_else(|| panic!("expected a redirect, got {} {}", page.status, page.body));
     assert!(loc.starts_with(REDIRECT), "{loc}");
     let q = query(&loc);
-    q.get("code")
-        .cloned()
-        .unwrap_or_else(|| panic!("no code in {loc}"))
+    q.get("code").cloned().unwrap_or_else(|| panic!("no code in {loc}"))
 }
 
 /// POSTs a form to an issuer endpoint with HTTP Basic client credentials (or none).
@@ -172,9 +163,7 @@ pub async fn post(
     basic: Option<(&str, &str)>,
     form: &[(&str, &str)],
 ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    let body: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
+    let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
     let mut req = s
         .http
         .post(url)
@@ -190,12 +179,7 @@ pub async fn post(
     (status, body, headers)
 }
 
-pub async fn exchange(
-    s: &TestServer,
-    st: &Setup,
-    code: &str,
-    verifier: &str,
-) -> (StatusCode, Value) {
+pub async fn exchange(s: &TestServer, st: &Setup, code: &str, verifier: &str) -> (StatusCode, Value) {
     let (status, body, _) = post(
         s,
         &format!("{}/oauth/token", st.issuer),
@@ -223,11 +207,7 @@ pub async fn introspect(s: &TestServer, st: &Setup, token: &str) -> Value {
     body
 }
 
-pub async fn userinfo(
-    s: &TestServer,
-    st: &Setup,
-    token: &str,
-) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+pub async fn userinfo(s: &TestServer, st: &Setup, token: &str) -> (StatusCode, Value, reqwest::header::HeaderMap) {
     let resp = s
         .http
         .get(format!("{}/oauth/userinfo", st.issuer))
