@@ -307,3 +307,41 @@ async fn errors_are_clear() {
     .err();
     assert!(err.contains("no password on stdin"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deployment_settings_and_resource_server_secrets() {
+    let s = TestServer::start().await;
+    latchkey(&s, &["deployment", "set-consent-url", "https://accounts.example.com/consent"])
+        .await
+        .ok();
+    let d = latchkey(&s, &["deployment", "get", "--json"]).await.json();
+    assert_eq!(d["settings"]["consent_url"], "https://accounts.example.com/consent");
+    let err = latchkey(&s, &["deployment", "set-consent-url", "http://accounts.example.com/consent"])
+        .await
+        .err();
+    assert!(err.contains("consent_url"), "{err}");
+    latchkey(&s, &["deployment", "clear-consent-url"]).await.ok();
+    let d = latchkey(&s, &["deployment", "get", "--json"]).await.json();
+    assert!(d["settings"].get("consent_url").is_none());
+
+    latchkey(&s, &["apps", "create", "--slug", "acme", "--name", "Acme", "--scopes", "read"])
+        .await
+        .ok();
+    let rs = latchkey(
+        &s,
+        &[
+            "resource-servers",
+            "create",
+            "acme",
+            "--identifier",
+            "https://api.acme.test/mcp",
+            "--json",
+        ],
+    )
+    .await
+    .json();
+    let out = latchkey(&s, &["resource-servers", "rotate-secret", "acme", rs["id"].as_str().unwrap()])
+        .await
+        .ok();
+    assert!(out.contains("lkrs_") && out.contains("lk_cs_"), "{out}");
+}

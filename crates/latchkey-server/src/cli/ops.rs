@@ -128,6 +128,20 @@ pub enum OpsCommand {
         #[command(subcommand)]
         cmd: ApiKeysCmd,
     },
+    /// Show or change the deployment's settings
+    Deployment {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: DeploymentCmd,
+    },
+    /// Answer consent requests for an external consent page
+    ConsentRequests {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: ConsentRequestsCmd,
+    },
 }
 
 // ----- apps -----
@@ -721,6 +735,13 @@ pub enum ResourceServersCmd {
         /// The resource server's id
         id: String,
     },
+    /// Issue the resource server a new secret for the introspection endpoint (shown once)
+    RotateSecret {
+        /// The app's slug
+        app: String,
+        /// The resource server's id
+        id: String,
+    },
 }
 
 fn resource_servers(cmd: ResourceServersCmd) -> anyhow::Result<Req> {
@@ -765,6 +786,7 @@ fn resource_servers(cmd: ResourceServersCmd) -> anyhow::Result<Req> {
             }),
         )?,
         ResourceServersCmd::Delete { app, id } => Req::delete(one_path(&app, &id)),
+        ResourceServersCmd::RotateSecret { app, id } => Req::post_empty(format!("{}/rotate-secret", one_path(&app, &id))),
     })
 }
 
@@ -1148,6 +1170,74 @@ fn api_keys(cmd: ApiKeysCmd) -> Req {
     }
 }
 
+// ----- deployment and consent requests -----
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCmd {
+    /// Show the deployment and its settings
+    Get,
+    /// Send /oauth/authorize to your own consent page instead of the hosted one
+    SetConsentUrl {
+        /// Absolute https URL; it receives ?handoff_id=…
+        #[arg(value_name = "URL")]
+        consent_url: String,
+    },
+    /// Go back to the hosted sign-in and consent pages
+    ClearConsentUrl,
+}
+
+fn deployment(cmd: DeploymentCmd) -> Req {
+    match cmd {
+        DeploymentCmd::Get => Req::get("/deployment"),
+        DeploymentCmd::SetConsentUrl { consent_url } => Req::patch_raw("/deployment", json!({"settings": {"consent_url": consent_url}})),
+        DeploymentCmd::ClearConsentUrl => Req::patch_raw("/deployment", json!({"settings": {"consent_url": null}})),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentRequestsCmd {
+    /// Show a pending request (client, scopes, resources)
+    Get {
+        /// The handoff_id your consent page received
+        handoff_id: String,
+    },
+    /// Approve it for a user and a resource; prints the URL to send the browser to
+    Accept {
+        /// The handoff_id your consent page received
+        handoff_id: String,
+        /// The user who approved
+        #[arg(long)]
+        user: String,
+        /// urn:latchkey:user:ID, urn:latchkey:organization:ID or urn:latchkey:workspace:ID
+        #[arg(long, value_name = "URN")]
+        resource: String,
+        /// Grant only these of the requested scopes (repeatable; default: all)
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+    },
+    /// Deny it; prints the URL to send the browser to
+    Reject {
+        /// The handoff_id your consent page received
+        handoff_id: String,
+    },
+}
+
+fn consent_requests(cmd: ConsentRequestsCmd) -> Req {
+    match cmd {
+        ConsentRequestsCmd::Get { handoff_id } => Req::get(format!("/consent-requests/{}", seg(&handoff_id))),
+        ConsentRequestsCmd::Accept {
+            handoff_id,
+            user,
+            resource,
+            scopes,
+        } => Req::post(
+            format!("/consent-requests/{}/accept", seg(&handoff_id)),
+            json!({"user_id": user, "granted_resource": resource, "scopes": non_empty(scopes)}),
+        ),
+        ConsentRequestsCmd::Reject { handoff_id } => Req::post_empty(format!("/consent-requests/{}/reject", seg(&handoff_id))),
+    }
+}
+
 // ----- running -----
 
 impl OpsCommand {
@@ -1163,7 +1253,9 @@ impl OpsCommand {
             | OpsCommand::Orgs { conn, .. }
             | OpsCommand::Workspaces { conn, .. }
             | OpsCommand::Audit { conn, .. }
-            | OpsCommand::ApiKeys { conn, .. } => conn,
+            | OpsCommand::ApiKeys { conn, .. }
+            | OpsCommand::Deployment { conn, .. }
+            | OpsCommand::ConsentRequests { conn, .. } => conn,
         }
     }
 
@@ -1181,6 +1273,8 @@ impl OpsCommand {
             OpsCommand::Workspaces { cmd, .. } => Ok(workspaces(cmd)),
             OpsCommand::Audit { filter, .. } => Ok(audit(filter)),
             OpsCommand::ApiKeys { cmd, .. } => Ok(api_keys(cmd)),
+            OpsCommand::Deployment { cmd, .. } => Ok(deployment(cmd)),
+            OpsCommand::ConsentRequests { cmd, .. } => Ok(consent_requests(cmd)),
         }
     }
 }
@@ -1248,6 +1342,11 @@ impl Req {
             bail!("nothing to change: pass at least one option (see --help)");
         }
         Ok(Req::new(Method::PATCH, path, Body::Json(body)))
+    }
+
+    /// A PATCH sent exactly as given (nulls included: they clear settings).
+    fn patch_raw(path: impl Into<String>, body: Value) -> Req {
+        Req::new(Method::PATCH, path, Body::Json(body))
     }
 
     fn delete(path: impl Into<String>) -> Req {
