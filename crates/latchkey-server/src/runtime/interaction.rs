@@ -487,6 +487,9 @@ pub async fn login(State(state): State<AppState>, iss: Result<ActiveIssuer, Issu
     }
     let email = p.single("email").ok().flatten().unwrap_or("").trim().to_lowercase();
     let pw = p.single("password").ok().flatten().unwrap_or("").to_owned();
+    if LOGIN_LIMIT.len() > 10_000 {
+        LOGIN_LIMIT.retain_recent();
+    }
     if LOGIN_LIMIT.check_key(&format!("email|{}|{email}", iss.app.deployment_id)).is_err()
         || LOGIN_LIMIT.check_key(&format!("browser|{}", t.browser)).is_err()
     {
