@@ -132,7 +132,12 @@ async fn authlib_completes_the_whole_flow_unchanged() {
         .await
         .expect("script runner thread");
     match run.status {
-        Some(status) if status.success() => println!("{}", run.stdout),
+        Some(status) if status.success() => {
+            println!("{}", run.stdout);
+            if !run.stderr.trim().is_empty() {
+                eprintln!("flow.py stderr:\n{}", run.stderr);
+            }
+        }
         status => panic!(
             "flow.py {} against {} ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
             match status {
