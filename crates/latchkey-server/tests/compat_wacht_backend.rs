@@ -11,11 +11,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
-use common::TestServer;
+use common::{TestServer, external};
 use latchkey_core::Id;
 use latchkey_core::audit::Actor;
 use latchkey_core::grant::GrantedResource;
@@ -25,87 +24,18 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const COMPAT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat/wacht-backend");
-const REQUIRE_ENV: &str = "LATCHKEY_REQUIRE_COMPAT";
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn required() -> bool {
-    std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1")
-}
-
-fn node_on_path() -> bool {
-    Command::new("node")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// The compat directory, or `None` (after saying why) when the test must be skipped.
-/// Panics instead when `LATCHKEY_REQUIRE_COMPAT=1`.
-fn prerequisites() -> Option<PathBuf> {
-    let dir = PathBuf::from(COMPAT_DIR);
-    let problem = if !node_on_path() {
-        Some("node is not on PATH (install Node 20 or later)")
-    } else if !dir.join("node_modules/@wacht/backend/package.json").is_file() {
-        Some("compat/wacht-backend/node_modules/@wacht/backend is missing")
+/// Whether the test can run: says why not (or panics when `LATCHKEY_REQUIRE_COMPAT=1`).
+fn prerequisites() -> bool {
+    let problem = if !external::on_path("node") {
+        Some("node is not on PATH (install Node 20 or later)".to_owned())
+    } else if !Path::new(COMPAT_DIR).join("node_modules/@wacht/backend/package.json").is_file() {
+        Some("compat/wacht-backend/node_modules/@wacht/backend is missing".to_owned())
     } else {
         None
     };
-    match problem {
-        None => Some(dir),
-        Some(p) if required() => {
-            panic!("{p}; {REQUIRE_ENV}=1 requires this test to run: run npm ci in compat/wacht-backend")
-        }
-        Some(p) => {
-            eprintln!("skipped: run npm ci in compat/wacht-backend ({p}; set {REQUIRE_ENV}=1 to make this a failure)");
-            None
-        }
-    }
-}
-
-struct ScriptRun {
-    /// `None` when the script was killed for taking too long.
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `node oauth.mjs` in `dir` with `envs`, killing it after `timeout`. Blocking: call it
-/// on a blocking thread so the in-process server keeps answering.
-fn run_script(dir: &Path, envs: &[(&str, String)], out_dir: &Path, timeout: Duration) -> ScriptRun {
-    let stdout_path = out_dir.join("oauth.mjs.stdout");
-    let stderr_path = out_dir.join("oauth.mjs.stderr");
-    let stdout = std::fs::File::create(&stdout_path).expect("create stdout file");
-    let stderr = std::fs::File::create(&stderr_path).expect("create stderr file");
-    let mut cmd = Command::new("node");
-    cmd.arg("oauth.mjs")
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start node oauth.mjs");
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait().expect("wait for node") {
-            Some(status) => break Some(status),
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            None => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
-    ScriptRun {
-        status,
-        stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
-        stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
-    }
+    external::prerequisites(problem, "run npm ci in compat/wacht-backend")
 }
 
 fn id_of(v: &Value, what: &str) -> Id {
@@ -118,9 +48,9 @@ fn id_of(v: &Value, what: &str) -> Id {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wacht_backend_oauth_calls_work_unchanged() {
-    let Some(dir) = prerequisites() else {
+    if !prerequisites() {
         return;
-    };
+    }
     let s = TestServer::start().await;
 
     // An app with a confidential client and a user who granted it `read`.
@@ -160,24 +90,9 @@ async fn wacht_backend_oauth_calls_work_unchanged() {
         ("LATCHKEY_GRANT_CLIENT_ID", client_key.clone()),
         ("LATCHKEY_GRANT_ID", grant_id.clone()),
     ];
-    let out_dir = s.dir.path().to_path_buf();
-    let run = tokio::task::spawn_blocking(move || run_script(&dir, &envs, &out_dir, SCRIPT_TIMEOUT))
+    external::run("node", &["oauth.mjs"], Path::new(COMPAT_DIR), &envs, SCRIPT_TIMEOUT)
         .await
-        .expect("script runner thread");
-    match run.status {
-        Some(status) if status.success() => println!("{}", run.stdout),
-        status => panic!(
-            "oauth.mjs {} against {} ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            match status {
-                Some(st) => format!("failed with {st}"),
-                None => format!("timed out after {SCRIPT_TIMEOUT:?}"),
-            },
-            s.base,
-            common::backend(),
-            run.stdout,
-            run.stderr,
-        ),
-    }
+        .assert_success("oauth.mjs", &s.base);
 
     // The script revoked the seeded grant.
     let (status, body) = s.get(&format!("/oauth/apps/{slug}/clients/{client_key}/grants")).await;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod external;
 pub mod oauth;
 
 use std::sync::Arc;
