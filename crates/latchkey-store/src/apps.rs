@@ -410,12 +410,12 @@ async fn write_logo(tx: &mut Tx, app_id: Id, logo: &Logo, now: Timestamp) -> Res
     Ok(())
 }
 
-pub(crate) async fn load_app(tx: &mut Tx, id: Id) -> Result<App> {
+pub(crate) async fn load_app(tx: &mut sqlx::AnyConnection, id: Id) -> Result<App> {
     let row = sqlx::query("SELECT * FROM oauth_apps WHERE id = $1")
         .bind(id.get())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("app"))?;
-    let scopes = scopes_of(&mut **tx, id).await?;
+    let scopes = scopes_of(&mut *tx, id).await?;
     app_from_row(&row, scopes)
 }

@@ -11,6 +11,9 @@ use crate::{Result, Store, StoreError, Tx, like_escape};
 
 /// Appends an event in the caller's transaction.
 pub async fn record(tx: &mut Tx, deployment_id: Id, actor: &Actor, at: Timestamp, event: NewAuditEvent) -> Result<()> {
+    if crate::bus::invalidates(event.action) {
+        tx.touch(deployment_id).await?;
+    }
     sqlx::query(
         "INSERT INTO audit_events (id, deployment_id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, app_id, client_id, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",

@@ -654,12 +654,12 @@ async fn revoke_resource_grants(
     revoke_grants_where(tx, deployment_id, GrantFilter::Resource(resource), reason, actor, now).await
 }
 
-async fn ensure_group(tx: &mut Tx, deployment_id: Id, kind: MembershipKind, group_id: Id) -> Result<()> {
+async fn ensure_group(tx: &mut sqlx::AnyConnection, deployment_id: Id, kind: MembershipKind, group_id: Id) -> Result<()> {
     let sql = format!("SELECT id FROM {} WHERE id = $1 AND deployment_id = $2", group_table(kind));
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(group_id.get())
         .bind(deployment_id.get())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound(kind.as_str()))?;
     Ok(())

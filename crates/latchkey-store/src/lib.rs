@@ -15,6 +15,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod bus;
 pub mod clients;
 pub mod deployments;
 pub mod directory;
@@ -31,13 +32,61 @@ use std::time::Duration;
 use latchkey_core::{Clock, Timestamp, ValidationErrors};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, SqlStr, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, SqlStr, Transaction};
 
 pub use apps::AppSummary;
 pub use clients::{NewSecret, SecretCheck};
 pub use keys::NewSigningKey;
 
-pub type Tx = Transaction<'static, Any>;
+/// A write transaction. Derefs to the connection, so queries run on it as on a sqlx
+/// transaction; [`Tx::commit`] commits and then tells caches which deployments changed.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    bus: Arc<bus::Bus>,
+    dialect: Dialect,
+    touched: Vec<latchkey_core::Id>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Tx {
+    /// Records that this transaction changes `deployment` (on PostgreSQL, also notifies the
+    /// other replicas, on commit).
+    pub(crate) async fn touch(&mut self, deployment: latchkey_core::Id) -> Result<()> {
+        if self.touched.contains(&deployment) {
+            return Ok(());
+        }
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(bus::CHANNEL)
+                .bind(deployment.to_string())
+                .execute(&mut *self.inner)
+                .await?;
+        }
+        self.touched.push(deployment);
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.inner.commit().await?;
+        for d in &self.touched {
+            self.bus.changed(*d);
+        }
+        Ok(())
+    }
+}
 
 /// Which database engine is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +167,7 @@ pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
     clock: Arc<dyn Clock>,
+    bus: Arc<bus::Bus>,
 }
 
 impl std::fmt::Debug for Store {
@@ -152,7 +202,11 @@ impl Store {
             // the database file. FULL sync (the default) keeps every acknowledged commit.
             sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
-        Ok(Store { pool, dialect, clock })
+        let bus = bus::Bus::new();
+        if dialect == Dialect::Postgres {
+            listen(url, bus.clone()).await?;
+        }
+        Ok(Store { pool, dialect, clock, bus })
     }
 
     /// Applies pending migrations. Safe to run from several replicas at once on PostgreSQL
@@ -192,8 +246,43 @@ impl Store {
     }
 
     pub(crate) async fn write(&self) -> Result<Tx> {
-        Ok(self.pool.begin_with(self.dialect.begin_write()).await?)
+        Ok(Tx {
+            inner: self.pool.begin_with(self.dialect.begin_write()).await?,
+            bus: self.bus.clone(),
+            dialect: self.dialect,
+            touched: Vec::new(),
+        })
     }
+
+    /// Change generations, for caches of anything a token's validity depends on.
+    pub fn bus(&self) -> &Arc<bus::Bus> {
+        &self.bus
+    }
+}
+
+/// Listens for other replicas' changes on PostgreSQL. The listener reconnects by itself; any
+/// gap (a reconnect) may have lost notifications, so everything is considered changed.
+async fn listen(url: &str, bus: Arc<bus::Bus>) -> Result<()> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(bus::CHANNEL).await?;
+    tokio::spawn(async move {
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => match n.payload().parse::<latchkey_core::Id>() {
+                    Ok(d) => bus.changed(d),
+                    Err(_) => bus.changed_all(),
+                },
+                // The connection dropped and will be re-established on the next call.
+                Ok(None) => bus.changed_all(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener failed; retrying");
+                    bus.changed_all();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
