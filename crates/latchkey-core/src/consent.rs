@@ -17,6 +17,7 @@ use crate::scope::{ScopeCategory, ScopeDefinition};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgMembership {
+    pub membership_id: Id,
     pub organization_id: Id,
     pub name: String,
     pub permissions: Vec<String>,
@@ -24,6 +25,7 @@ pub struct OrgMembership {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceMembership {
+    pub membership_id: Id,
     pub workspace_id: Id,
     pub organization_id: Id,
     pub name: String,
@@ -38,11 +40,11 @@ pub struct Memberships {
 }
 
 impl Memberships {
-    fn org(&self, id: Id) -> Option<&OrgMembership> {
+    pub fn org(&self, id: Id) -> Option<&OrgMembership> {
         self.organizations.iter().find(|o| o.organization_id == id)
     }
 
-    fn workspace(&self, id: Id) -> Option<&WorkspaceMembership> {
+    pub fn workspace(&self, id: Id) -> Option<&WorkspaceMembership> {
         self.workspaces.iter().find(|w| w.workspace_id == id)
     }
 }
@@ -159,17 +161,20 @@ mod tests {
         Memberships {
             organizations: vec![
                 OrgMembership {
+                    membership_id: Id::from_i64(100),
                     organization_id: Id::from_i64(10),
                     name: "Acme".into(),
                     permissions: vec!["org:read".into()],
                 },
                 OrgMembership {
+                    membership_id: Id::from_i64(101),
                     organization_id: Id::from_i64(11),
                     name: "Beta".into(),
                     permissions: vec![],
                 },
             ],
             workspaces: vec![WorkspaceMembership {
+                membership_id: Id::from_i64(200),
                 workspace_id: Id::from_i64(20),
                 organization_id: Id::from_i64(10),
                 name: "Research".into(),

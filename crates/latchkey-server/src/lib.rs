@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod gateway;
 pub mod http;
 pub mod runtime;
 pub mod state;
@@ -29,12 +30,14 @@ pub struct Server {
 /// Connects to the store, applies migrations, bootstraps an empty store, and builds the
 /// router.
 pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+    gateway::telemetry::prometheus();
     let store = Store::connect(&settings.database_url, clock.clone(), settings.db_max_connections)
         .await
         .context("connecting to the database")?;
     store.migrate().await.context("applying database migrations")?;
     let state = AppState::new(store, settings, clock);
     let generated_api_key = bootstrap(&state).await?;
+    spawn_flusher(&state);
     Ok(Server {
         router: http::router(state.clone()),
         state,
@@ -60,6 +63,25 @@ async fn bootstrap(state: &AppState) -> anyhow::Result<Option<Secret>> {
         }
         None => Ok(None),
     }
+}
+
+/// How often the gateway's batched writes (grant last-used times, aggregated denials) land.
+pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Writes the gateway's gathered telemetry every [`FLUSH_EVERY`], off the check path. The task
+/// ends with the last handle to the state.
+fn spawn_flusher(state: &AppState) {
+    let weak = std::sync::Arc::downgrade(&state.gateway);
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(gw) = weak.upgrade() else { break };
+            gw.telemetry.flush(&store).await;
+        }
+    });
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

@@ -17,6 +17,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Cache of clients' `jwks_uri` key sets.
     pub jwks: crate::runtime::jwks_fetch::JwksFetcher,
+    /// The gateway's caches, rate limiter and telemetry.
+    pub gateway: Arc<crate::gateway::Gateway>,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             store,
             clock,
             jwks: Default::default(),
+            gateway: Default::default(),
         }
     }
 }

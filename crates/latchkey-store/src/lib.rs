@@ -21,6 +21,7 @@ pub mod deployments;
 pub mod directory;
 pub mod grants;
 pub mod keys;
+pub mod rate_limits;
 pub mod resource_servers;
 mod row;
 pub mod runtime;
@@ -184,6 +185,7 @@ static MIGRATIONS: &[(i64, &str, &str)] = &[
         "resource_server_credentials",
         include_str!("../migrations/0003_resource_server_credentials.sql"),
     ),
+    (4, "rate_limits", include_str!("../migrations/0004_rate_limits.sql")),
 ];
 
 impl Store {
@@ -295,4 +297,23 @@ pub(crate) fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every file in migrations/ is applied, in order, exactly once.
+    #[test]
+    fn every_migration_file_is_listed() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), super::MIGRATIONS.len(), "{files:?}");
+        for (i, (version, name, _)) in super::MIGRATIONS.iter().enumerate() {
+            assert_eq!(*version, i as i64 + 1);
+            assert_eq!(files[i], format!("{version:04}_{name}.sql"));
+        }
+    }
 }

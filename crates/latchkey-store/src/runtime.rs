@@ -417,8 +417,8 @@ impl Store {
         row.as_ref().map(session_from_row).transpose()
     }
 
-    /// Ends a session and revokes every token derived from it. Ending an ended session
-    /// changes nothing.
+    /// Ends a session, and with it every token derived from it. Ending an ended session
+    /// changes nothing. Returns how many live tokens it ended.
     pub async fn end_session(&self, session_id: Id, reason: &str, actor: &Actor, app_id: Option<Id>) -> Result<u64> {
         let now = self.now();
         let mut tx = self.write().await?;
@@ -437,13 +437,18 @@ impl Store {
             .bind(session_id.get())
             .execute(&mut *tx)
             .await?;
-        let revoked = revoke_tokens(&mut tx, "session_id", session_id, reason, now).await?;
+        // Its tokens die with it: every check of a token looks at its session (reason
+        // "session ended"), so they are not marked one by one.
+        let affected: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oauth_tokens WHERE session_id = $1 AND revoked_at IS NULL")
+            .bind(session_id.get())
+            .fetch_one(&mut *tx)
+            .await?;
         let mut ev = NewAuditEvent::new("session.ended", "session", session_id)
-            .details(json!({"user_id": session.user_id, "reason": reason, "tokens_revoked": revoked}));
+            .details(json!({"user_id": session.user_id, "reason": reason, "tokens_ended": affected}));
         ev.app_id = app_id;
         record(&mut tx, session.deployment_id, actor, now, ev).await?;
         tx.commit().await?;
-        Ok(revoked)
+        Ok(affected.max(0) as u64)
     }
 
     // ----- consent requests -----
@@ -576,12 +581,12 @@ impl Store {
 
     /// The user's organizations and workspaces with names and permissions.
     pub async fn memberships_of(&self, user_id: Id) -> Result<Memberships> {
-        let orgs = sqlx::query("SELECT m.group_id, m.permissions, o.name FROM organization_memberships m JOIN organizations o ON o.id = m.group_id WHERE m.user_id = $1 ORDER BY o.name, o.id")
+        let orgs = sqlx::query("SELECT m.id, m.group_id, m.permissions, o.name FROM organization_memberships m JOIN organizations o ON o.id = m.group_id WHERE m.user_id = $1 ORDER BY o.name, o.id")
             .bind(user_id.get())
             .fetch_all(self.pool())
             .await?;
         let wss = sqlx::query(
-            "SELECT m.group_id, m.permissions, w.name, w.organization_id FROM workspace_memberships m JOIN workspaces w ON w.id = m.group_id WHERE m.user_id = $1 ORDER BY w.name, w.id",
+            "SELECT m.id, m.group_id, m.permissions, w.name, w.organization_id FROM workspace_memberships m JOIN workspaces w ON w.id = m.group_id WHERE m.user_id = $1 ORDER BY w.name, w.id",
         )
         .bind(user_id.get())
         .fetch_all(self.pool())
@@ -591,6 +596,7 @@ impl Store {
                 .iter()
                 .map(|r| {
                     Ok(OrgMembership {
+                        membership_id: r.id("id")?,
                         organization_id: r.id("group_id")?,
                         name: r.text("name")?,
                         permissions: r.json("permissions")?,
@@ -601,6 +607,7 @@ impl Store {
                 .iter()
                 .map(|r| {
                     Ok(WorkspaceMembership {
+                        membership_id: r.id("id")?,
                         workspace_id: r.id("group_id")?,
                         organization_id: r.id("organization_id")?,
                         name: r.text("name")?,
@@ -926,6 +933,44 @@ impl Store {
                     .client(client_id),
             )
             .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records when grants were last used (batched by the gateway; not audited).
+    pub async fn touch_grants(&self, uses: &[(Id, Timestamp)]) -> Result<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        for (id, at) in uses {
+            sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+                .bind(at.millis())
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends aggregated gateway events (verification failures, permission denials).
+    pub async fn record_gateway_events(&self, events: Vec<(Id, NewAuditEvent)>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut tx = self.write().await?;
+        let actor = Actor {
+            kind: latchkey_core::audit::ActorKind::System,
+            id: "gateway".into(),
+            name: None,
+        };
+        for (deployment, ev) in events {
+            record(&mut tx, deployment, &actor, now, ev).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -2,7 +2,9 @@
 //!
 //! Settings: `consent_url` — an external consent page (absolute https URL, or http on a
 //! loopback host) that `/oauth/authorize` sends browsers to with `?handoff_id=…` instead of the
-//! hosted pages; `null` returns to the hosted pages.
+//! hosted pages; `null` returns to the hosted pages. `allow_anonymous_gateway` — whether the
+//! gateway answers checks of this deployment's tokens from callers without an API key
+//! (default false).
 
 use axum::Json;
 use axum::extract::State;
@@ -24,6 +26,10 @@ pub async fn get(State(state): State<AppState>, caller: Caller) -> ApiResult<Jso
 pub struct SettingsPatch {
     #[serde(default, deserialize_with = "latchkey_core::app::double_option")]
     consent_url: Option<Option<String>>,
+    /// Let callers without a backend API key check this deployment's OAuth tokens at the
+    /// gateway (for SDK code that sends no key). Off unless set.
+    #[serde(default)]
+    allow_anonymous_gateway: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +65,9 @@ pub async fn patch(State(state): State<AppState>, caller: Caller, ApiJson(p): Ap
         Some(Some(u)) => {
             settings.insert("consent_url".into(), Value::String(check_consent_url(&u)?));
         }
+    }
+    if let Some(v) = p.settings.allow_anonymous_gateway {
+        settings.insert("allow_anonymous_gateway".into(), Value::Bool(v));
     }
     Ok(Json(
         state

@@ -10,5 +10,6 @@ pub mod deployment;
 pub mod directory;
 pub mod grants;
 pub mod keys;
+pub mod rate_limits;
 pub mod resource_servers;
 pub mod scopes;

@@ -103,6 +103,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     axum::serve(listener, server.router)
         .with_graceful_shutdown(crate::shutdown_signal())
         .await?;
+    server.state.gateway.telemetry.flush(&server.state.store).await;
     server.state.store.close().await;
     tracing::info!("stopped");
     Ok(())

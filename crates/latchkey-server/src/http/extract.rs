@@ -51,8 +51,9 @@ impl FromRequestParts<AppState> for Caller {
             ));
         }
         let key = state
-            .store
-            .api_key_by_hash(&state.hasher.hash(token))
+            .gateway
+            .caches
+            .api_key(&state.store, &state.hasher.hash(token))
             .await?
             .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID))?;
         if let Some(DeploymentScope(raw)) = parts.extensions.get::<DeploymentScope>()
@@ -60,13 +61,14 @@ impl FromRequestParts<AppState> for Caller {
         {
             return Err(ApiError::forbidden("this API key belongs to another deployment"));
         }
-        let store = state.store.clone();
-        let key_id = key.id;
-        tokio::spawn(async move {
-            if let Err(e) = store.touch_api_key(key_id).await {
-                tracing::warn!(error = %e, "could not record API key use");
-            }
-        });
+        if state.gateway.caches.should_touch(key.id) {
+            let (store, key_id) = (state.store.clone(), key.id);
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_api_key(key_id).await {
+                    tracing::warn!(error = %e, "could not record API key use");
+                }
+            });
+        }
         Ok(Caller {
             deployment_id: key.deployment_id,
             key_id: key.id,

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::api::{api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, keys, resource_servers, scopes};
+use crate::api::{
+    api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, keys, rate_limits, resource_servers, scopes,
+};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -74,6 +76,11 @@ fn management() -> Router<AppState> {
         .route(
             "/oauth/apps/{slug}/resource-servers/{id}/rotate-secret",
             post(resource_servers::rotate_secret),
+        )
+        .route("/oauth/apps/{slug}/rate-limits", get(rate_limits::list).post(rate_limits::create))
+        .route(
+            "/oauth/apps/{slug}/rate-limits/{id}",
+            axum::routing::patch(rate_limits::update).delete(rate_limits::delete),
         )
         .route("/grants/{grant_id}", get(grants::get))
         .route("/users", get(directory::list_users).post(directory::create_user))
@@ -184,6 +191,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/logos/{app_id}", get(apps::logo))
+        .route("/v1/authz/check", post(crate::gateway::check))
+        .route("/metrics", get(metrics))
         .merge(management())
         .merge(crate::runtime::routes())
         .fallback(|| async { ApiError::not_found("route") })
@@ -204,6 +213,14 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
+}
+
+/// Prometheus metrics (no secrets in them; protect the port if the numbers are sensitive).
+async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::gateway::telemetry::prometheus().render(),
+    )
 }
 
 async fn healthz() -> axum::Json<Value> {

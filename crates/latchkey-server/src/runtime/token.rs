@@ -117,6 +117,12 @@ fn token_response(access: &Secret, expires_in: i64, scopes: &[String], refresh: 
     no_store(body)
 }
 
+fn count_issued(issued: &[(&TokenContext, &latchkey_store::runtime::NewToken)]) {
+    for (_, t) in issued {
+        metrics::counter!("latchkey_tokens_issued_total", "kind" => t.kind.as_str()).increment(1);
+    }
+}
+
 fn invalid_grant(d: &str) -> EndpointError {
     OAuthError::invalid_grant(d).into()
 }
@@ -176,6 +182,17 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
     if !user.is_active {
         return Err(invalid_grant("the user is disabled"));
     }
+    if let Some(sid) = record.session_id {
+        let alive = state
+            .store
+            .session(sid)
+            .await
+            .map_err(|_| server_error())?
+            .is_some_and(|s| s.alive(now));
+        if !alive {
+            return Err(invalid_grant("the user's session has ended"));
+        }
+    }
     let grant = state
         .store
         .grant(record.deployment_id, record.grant_id)
@@ -225,7 +242,7 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
         issued.push((&base, &r.record));
     }
     match state.store.redeem_code(&record, &issued, &actor, &client.client_id).await {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => count_issued(&issued),
         Ok(Err(ExchangeError::Replayed)) => {
             let _ = state.store.code_replayed(&record, &actor, &client.client_id).await;
             return Err(invalid_grant(
@@ -304,8 +321,9 @@ async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Para
     };
     let issued = [(&old.context, &successor.record), (&access_ctx, &access.record)];
     match state.store.rotate_refresh(&old, &issued, sealed, &actor, &client.client_id).await {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => count_issued(&issued),
         Ok(Err(ExchangeError::Replayed)) => {
+            metrics::counter!("latchkey_refresh_reuse_detected_total").increment(1);
             let _ = state.store.refresh_reused(&old, &actor, &client.client_id).await;
             return Err(invalid_grant(
                 "the refresh token was already used; every token of its family is revoked",
@@ -369,6 +387,7 @@ async fn replayed(
             }
         }
     }
+    metrics::counter!("latchkey_refresh_reuse_detected_total").increment(1);
     let _ = state.store.refresh_reused(old, actor, &client.client_id).await;
     Err(invalid_grant(
         "the refresh token was already used; every token of its family is revoked",

@@ -91,6 +91,8 @@ pub fn backend() -> &'static str {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        // Server logs go to the test's captured output (shown when it fails).
+        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg) = fresh_database(dir.path()).await;
         Self::start_with(dir, database_url, pg, MasterKey::generate()).await

@@ -1,0 +1,409 @@
+//! `POST /v1/authz/check`: the gateway every resource server asks, on every request, whether a
+//! bearer token is still good for this resource with these permissions. Wire format of the
+//! published SDKs (`@wacht/backend` `checkAuthz`, the `wacht` crate's `gateway.rs`).
+//!
+//! Order of the decision (each failure a named reason): malformed or unknown token, expired,
+//! revoked, grant revoked, client deactivated, app disabled, session ended, wrong tenant,
+//! resource mismatch — all answered 401 so SDK code that never reads `allowed` still fails
+//! closed — then permission denied and rate limited, answered 200 with `allowed: false`.
+
+pub mod cache;
+pub mod limiter;
+pub mod telemetry;
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_core::gateway::{CheckContext, CheckRequest, resource_identity};
+use latchkey_core::secret::SecretKind;
+use latchkey_core::verify::DenyReason;
+use latchkey_core::{Id, scope};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+use cache::{Caches, Source};
+use limiter::{Limiter, RuleState};
+use telemetry::Telemetry;
+
+/// The gateway's in-memory state, shared by all checks.
+#[derive(Default)]
+pub struct Gateway {
+    pub caches: Caches,
+    pub limiter: Limiter,
+    pub telemetry: Telemetry,
+}
+
+#[derive(Debug, Deserialize)]
+struct Principal {
+    #[serde(rename = "type")]
+    kind: String,
+    value: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckBody {
+    principal: Principal,
+    resource: String,
+    method: String,
+    #[serde(default)]
+    client_ip: Option<String>,
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    required_permissions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Identity {
+    key_id: String,
+    deployment_id: String,
+    app_slug: String,
+    key_name: String,
+    owner_user_id: Option<String>,
+    organization_id: Option<String>,
+    workspace_id: Option<String>,
+    organization_membership_id: Option<String>,
+    workspace_membership_id: Option<String>,
+    principal_type: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckResponse {
+    request_id: String,
+    allowed: bool,
+    reason: Option<&'static str>,
+    blocked_rule: Option<String>,
+    identity: Identity,
+    permissions: Vec<String>,
+    metadata: Value,
+    rate_limits: Vec<RuleState>,
+    retry_after: Option<i64>,
+    headers: std::collections::BTreeMap<&'static str, String>,
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    let mut r = (status, axum::Json(body)).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn bad_request(rid: &str, message: &str) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": "invalid_request", "message": message, "allowed": false, "request_id": rid}),
+    )
+}
+
+/// A token-level denial: 401 with the reason, so the SDKs raise.
+fn denied(rid: &str, reason: DenyReason) -> Response {
+    let message = match reason {
+        DenyReason::Malformed => "the principal is not a Latchkey access token",
+        DenyReason::Unknown => "the token is not known",
+        DenyReason::Expired => "the token has expired",
+        DenyReason::Revoked => "the token was revoked",
+        DenyReason::GrantRevoked => "the user's grant was revoked",
+        DenyReason::ClientDeactivated => "the client was deactivated",
+        DenyReason::AppDisabled => "the app is disabled",
+        DenyReason::SessionEnded => "the user's session has ended",
+        DenyReason::UserDisabled => "the user is disabled",
+        DenyReason::WrongTenant => "the token belongs to another deployment",
+        DenyReason::ResourceMismatch => "the token is not valid for this resource",
+        DenyReason::PermissionDenied | DenyReason::RateLimited => "denied",
+    };
+    metrics::counter!("latchkey_gateway_checks_total", "outcome" => "denied", "reason" => reason.as_str()).increment(1);
+    json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({"allowed": false, "reason": reason.as_str(), "request_id": rid, "error": "unauthorized", "message": message}),
+    )
+}
+
+fn unauthenticated(rid: &str, message: &str) -> Response {
+    let mut r = json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({"allowed": false, "reason": "unauthenticated", "request_id": rid, "error": "unauthorized", "message": message}),
+    );
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"latchkey\""));
+    r
+}
+
+fn valid_method(m: &str) -> bool {
+    (1..=16).contains(&m.len()) && m.bytes().all(|b| b.is_ascii_uppercase() || b == b'-')
+}
+
+pub async fn check(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
+    let rid = request_id(&headers);
+    let resp = run(&state, &headers, &body, &rid).await;
+    metrics::histogram!("latchkey_gateway_check_duration_seconds").record(started.elapsed().as_secs_f64());
+    resp
+}
+
+async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> Response {
+    let gw = &state.gateway;
+    // Who is asking: a backend API key, or nobody (allowed per deployment, checked below).
+    let caller = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(v) => {
+            let key = v
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .map(str::trim);
+            let Some(key) = key.filter(|k| SecretKind::ApiKey.looks_valid(k)) else {
+                return unauthenticated(rid, "send a backend API key as Authorization: Bearer lk_api_…");
+            };
+            match gw.caches.api_key(&state.store, &state.hasher.hash(key)).await {
+                Ok(Some(k)) => Some(k.deployment_id),
+                Ok(None) => return unauthenticated(rid, "the API key is unknown or revoked"),
+                Err(e) => return internal(rid, &e),
+            }
+        }
+    };
+
+    let ct_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
+    if !ct_json {
+        return bad_request(rid, "send the check as JSON with Content-Type: application/json");
+    }
+    let req: CheckBody = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(rid, &format!("malformed check request: {e}")),
+    };
+    let required = req.required_permissions.unwrap_or_default();
+    if req.resource.is_empty() || req.resource.len() > 2048 {
+        return bad_request(rid, "resource must be 1 to 2048 characters");
+    }
+    if !valid_method(&req.method) {
+        return bad_request(rid, "method must be an HTTP method such as GET or POST");
+    }
+    if required.len() > 100 || required.iter().any(|p| p.is_empty() || p.len() > 128) {
+        return bad_request(rid, "required_permissions: at most 100 permissions of 1 to 128 characters");
+    }
+    match req.principal.kind.as_str() {
+        "oauth_access_token" => {}
+        "api_key" => {
+            return bad_request(
+                rid,
+                "principal type api_key is not supported yet: check oauth_access_token principals",
+            );
+        }
+        other => return bad_request(rid, &format!("unknown principal type {other:?}: use oauth_access_token")),
+    }
+    let _ = (&req.client_ip, &req.user_agent);
+
+    let now = state.clock.now();
+    let caller_deployment = caller;
+    let token = req.principal.value.trim();
+    if !SecretKind::AccessToken.looks_valid(token) {
+        // Anonymous garbage has no tenant to record it under.
+        if let Some(d) = caller_deployment {
+            gw.telemetry
+                .verification_failed(d, None, None, DenyReason::Malformed, now, json!({"resource": req.resource}));
+        }
+        return denied(rid, DenyReason::Malformed);
+    }
+    let (found, source) = match gw.caches.token(&state.store, &state.hasher.hash(token)).await {
+        Ok(t) => t,
+        Err(e) => return internal(rid, &e),
+    };
+    metrics::counter!("latchkey_gateway_cache_total", "result" => if source == Source::Hit { "hit" } else { "miss" }).increment(1);
+    let Some(t) = found.filter(|t| t.kind == latchkey_core::verify::TokenKind::Access) else {
+        if let Some(d) = caller_deployment {
+            gw.telemetry
+                .verification_failed(d, None, None, DenyReason::Unknown, now, json!({"resource": req.resource}));
+        }
+        return denied(rid, DenyReason::Unknown);
+    };
+    // Anonymous checks only where the token's deployment allows them.
+    if caller_deployment.is_none() {
+        let allowed = match gw.caches.settings(&state.store, t.deployment_id).await {
+            Ok(s) => s.get("allow_anonymous_gateway").and_then(Value::as_bool).unwrap_or(false),
+            Err(e) => return internal(rid, &e),
+        };
+        if !allowed {
+            return unauthenticated(
+                rid,
+                "send a backend API key as Authorization: Bearer lk_api_… (for @wacht/backend, add it with the fetch option)",
+            );
+        }
+    }
+    let (app, memberships) = match tokio::try_join!(
+        gw.caches.app(&state.store, t.deployment_id, t.app_id),
+        gw.caches.memberships(&state.store, t.deployment_id, t.user_id)
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal(rid, &e),
+    };
+    let ctx = CheckContext {
+        token: &t,
+        scope_defs: &app.app.scopes,
+        servers: &app.servers,
+        memberships: &memberships,
+    };
+    let check = CheckRequest {
+        caller_deployment,
+        resource: &req.resource,
+        required_permissions: &required,
+    };
+    let decision = match latchkey_core::gateway::decide(&ctx, &check, now) {
+        Ok(d) => d,
+        Err(reason) => {
+            // A token of another tenant is recorded for the caller, never for the token's owner.
+            let deployment = if reason == DenyReason::WrongTenant {
+                caller_deployment.unwrap_or(t.deployment_id)
+            } else {
+                t.deployment_id
+            };
+            let (app_id, client) = if reason == DenyReason::WrongTenant {
+                (None, None)
+            } else {
+                (Some(t.app_id), Some(t.client_id.as_str()))
+            };
+            gw.telemetry.verification_failed(
+                deployment,
+                app_id,
+                client,
+                reason,
+                now,
+                json!({"resource": req.resource, "method": req.method}),
+            );
+            return denied(rid, reason);
+        }
+    };
+    gw.telemetry.grant_used(t.grant_id, now);
+
+    let issuer = match &app.app.fqdn {
+        Some(f) => format!("https://{f}"),
+        None => format!("{}/a/{}", state.settings.public_url, app.app.slug),
+    };
+    let ri = resource_identity(t.granted_resource, &memberships);
+    let s = |id: Id| id.to_string();
+    let identity = Identity {
+        key_id: s(t.client_record_id),
+        deployment_id: s(t.deployment_id),
+        app_slug: t.app_slug.clone(),
+        key_name: t.client_id.clone(),
+        owner_user_id: Some(s(t.user_id)),
+        organization_id: ri.organization_id.map(s),
+        workspace_id: ri.workspace_id.map(s),
+        organization_membership_id: ri.organization_membership_id.map(s),
+        workspace_membership_id: ri.workspace_membership_id.map(s),
+        principal_type: "oauth_access_token",
+    };
+    let mut metadata = json!({
+        "principal_type": "oauth_access_token",
+        "scopes": t.scopes,
+        "oauth_resource": decision.oauth_resource,
+        "granted_resource": t.granted_resource.to_string(),
+        "expires_at": t.expires_at,
+        "grant_id": s(t.grant_id),
+        "client_id": t.client_id,
+        "issuer": issuer,
+        "resource": req.resource,
+        "method": req.method,
+    });
+    let mut hdrs = std::collections::BTreeMap::new();
+    hdrs.insert("x-wacht-oauth-client-id", t.client_id.clone());
+    hdrs.insert("x-wacht-granted-resource", t.granted_resource.to_string());
+    hdrs.insert("x-wacht-oauth-issuer", issuer);
+    hdrs.insert("x-wacht-principal-type", "oauth_access_token".to_owned());
+    hdrs.insert("x-wacht-deployment-id", s(t.deployment_id));
+    hdrs.insert("x-wacht-scopes", scope::join(&t.scopes));
+    hdrs.insert("x-wacht-permissions", decision.permissions.join(" "));
+    hdrs.insert("x-wacht-user-id", s(t.user_id));
+    if let Some(r) = &decision.oauth_resource {
+        hdrs.insert("x-wacht-oauth-resource", r.clone());
+    }
+
+    let mut body = CheckResponse {
+        request_id: rid.to_owned(),
+        allowed: true,
+        reason: None,
+        blocked_rule: None,
+        identity,
+        permissions: decision.permissions.clone(),
+        metadata: Value::Null,
+        rate_limits: vec![],
+        retry_after: None,
+        headers: hdrs,
+    };
+    if !decision.allowed() {
+        metadata["missing_permissions"] = json!(decision.missing);
+        body.metadata = metadata;
+        body.allowed = false;
+        body.reason = Some("permission_denied");
+        gw.telemetry.permission_denied(
+            t.deployment_id,
+            t.app_id,
+            &t.client_id,
+            &decision.missing,
+            now,
+            json!({"resource": req.resource, "method": req.method}),
+        );
+        metrics::counter!("latchkey_gateway_checks_total", "outcome" => "denied", "reason" => "permission_denied").increment(1);
+        return json_response(StatusCode::OK, &body);
+    }
+    match gw.limiter.check(&app.rules, t.app_id, t.client_record_id, now.millis()) {
+        Ok(states) => {
+            body.metadata = metadata;
+            let extra = rate_headers(&states, None);
+            body.rate_limits = states;
+            metrics::counter!("latchkey_gateway_checks_total", "outcome" => "allowed", "reason" => "").increment(1);
+            let mut r = json_response(StatusCode::OK, &body);
+            r.headers_mut().extend(extra);
+            r
+        }
+        Err(blocked) => {
+            body.metadata = metadata;
+            body.allowed = false;
+            body.reason = Some("rate_limited");
+            body.blocked_rule = Some(blocked.rule.clone());
+            body.retry_after = Some(blocked.retry_after);
+            let extra = rate_headers(&blocked.states, Some(blocked.retry_after));
+            body.rate_limits = blocked.states;
+            metrics::counter!("latchkey_gateway_checks_total", "outcome" => "denied", "reason" => "rate_limited").increment(1);
+            let mut r = json_response(StatusCode::OK, &body);
+            r.headers_mut().extend(extra);
+            r
+        }
+    }
+}
+
+/// `x-ratelimit-*` for the tightest rule, and `retry-after` when refused.
+fn rate_headers(states: &[RuleState], retry_after: Option<i64>) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Some(tight) = states.iter().min_by_key(|s| s.remaining) {
+        let mut put = |name: &'static str, v: String| {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(HeaderName::from_static(name), v);
+            }
+        };
+        put("x-ratelimit-limit", tight.limit.to_string());
+        put("x-ratelimit-remaining", tight.remaining.to_string());
+        put("x-ratelimit-reset", tight.reset_seconds.to_string());
+        if let Some(r) = retry_after {
+            put("retry-after", r.to_string());
+        }
+    }
+    h
+}
+
+fn internal(rid: &str, e: &latchkey_store::StoreError) -> Response {
+    tracing::error!(error = %e, "gateway check failed");
+    metrics::counter!("latchkey_gateway_checks_total", "outcome" => "error", "reason" => "").increment(1);
+    json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({"allowed": false, "reason": "unavailable", "request_id": rid, "error": "unavailable", "message": "the gateway could not check the token; try again"}),
+    )
+}
