@@ -206,7 +206,7 @@ impl Store {
         }
         let bus = bus::Bus::new();
         if dialect == Dialect::Postgres {
-            listen(url, bus.clone()).await?;
+            listen(url, &bus).await?;
         }
         Ok(Store { pool, dialect, clock, bus })
     }
@@ -264,12 +264,16 @@ impl Store {
 
 /// Listens for other replicas' changes on PostgreSQL. The listener reconnects by itself; any
 /// gap (a reconnect) may have lost notifications, so everything is considered changed.
-async fn listen(url: &str, bus: Arc<bus::Bus>) -> Result<()> {
+async fn listen(url: &str, bus: &Arc<bus::Bus>) -> Result<()> {
     let mut listener = sqlx::postgres::PgListener::connect(url).await?;
     listener.listen(bus::CHANNEL).await?;
+    // The task ends with the store: it holds the bus only weakly.
+    let bus = Arc::downgrade(bus);
     tokio::spawn(async move {
         loop {
-            match listener.try_recv().await {
+            let received = listener.try_recv().await;
+            let Some(bus) = bus.upgrade() else { break };
+            match received {
                 Ok(Some(n)) => match n.payload().parse::<latchkey_core::Id>() {
                     Ok(d) => bus.changed(d),
                     Err(_) => bus.changed_all(),
@@ -279,6 +283,7 @@ async fn listen(url: &str, bus: Arc<bus::Bus>) -> Result<()> {
                 Err(e) => {
                     tracing::warn!(error = %e, "change listener failed; retrying");
                     bus.changed_all();
+                    drop(bus);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
