@@ -345,3 +345,46 @@ async fn deployment_settings_and_resource_server_secrets() {
         .ok();
     assert!(out.contains("lkrs_") && out.contains("lk_cs_"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_rules_and_anonymous_gateway() {
+    let s = TestServer::start().await;
+    latchkey(&s, &["apps", "create", "--slug", "acme", "--name", "Acme", "--scopes", "read"])
+        .await
+        .ok();
+    let rule = latchkey(
+        &s,
+        &[
+            "rate-limits",
+            "create",
+            "acme",
+            "--name",
+            "burst",
+            "--window",
+            "60",
+            "--max",
+            "100",
+            "--json",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!((rule["scope"].as_str(), rule["max_requests"].as_i64()), (Some("client"), Some(100)));
+    let id = rule["id"].as_str().unwrap();
+    let upd = latchkey(&s, &["rate-limits", "update", "acme", id, "--max", "5", "--json"])
+        .await
+        .json();
+    assert_eq!(upd["max_requests"], 5);
+    let list = latchkey(&s, &["rate-limits", "list", "acme"]).await.ok();
+    assert!(list.contains("burst"), "{list}");
+    assert!(
+        latchkey(&s, &["rate-limits", "create", "acme", "--name", "x", "--window", "0", "--max", "1"])
+            .await
+            .err()
+            .contains("window_seconds")
+    );
+    latchkey(&s, &["rate-limits", "delete", "acme", id]).await.ok();
+    latchkey(&s, &["deployment", "allow-anonymous-gateway", "true"]).await.ok();
+    let d = latchkey(&s, &["deployment", "get", "--json"]).await.json();
+    assert_eq!(d["settings"]["allow_anonymous_gateway"], true);
+}

@@ -414,3 +414,41 @@ async fn failures_are_audited_in_aggregate_and_metrics_are_exported() {
         assert!(metrics.contains(name), "{name} in /metrics");
     }
 }
+
+/// Two replicas on one PostgreSQL database: a revocation on one reaches the other's cache
+/// through LISTEN/NOTIFY, without waiting for the staleness bound.
+#[tokio::test]
+async fn revocations_reach_other_replicas() {
+    if common::backend() != "postgres" {
+        eprintln!("skipped: replicas share state only on PostgreSQL (set LATCHKEY_TEST_DATABASE_URL)");
+        return;
+    }
+    let a = TestServer::start().await;
+    let st = setup(&a).await;
+    let b = a.replica().await;
+    let mut browser = Browser::new();
+    let t = token(&a, &st, &mut browser, "read", None).await;
+    let at = t["access_token"].as_str().unwrap();
+    assert_eq!(
+        check(&b, at, "mcp", &[]).await.0,
+        StatusCode::OK,
+        "replica b caches the token as good"
+    );
+    let gid = oauth::introspect(&a, &st, at).await["grant_id"].as_str().unwrap().to_owned();
+    a.post_empty(&format!("/oauth/apps/acme/clients/{}/grants/{gid}/revoke", st.client_id))
+        .await;
+    // The notification travels asynchronously; it must arrive well before the 10 s bound.
+    let started = std::time::Instant::now();
+    loop {
+        let (status, r, _) = check(&b, at, "mcp", &[]).await;
+        if status == StatusCode::UNAUTHORIZED {
+            assert_eq!(r["reason"], "grant_revoked");
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "replica b still allows a revoked grant"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

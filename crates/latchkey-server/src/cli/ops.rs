@@ -128,6 +128,13 @@ pub enum OpsCommand {
         #[command(subcommand)]
         cmd: ApiKeysCmd,
     },
+    /// Manage an app's gateway rate limit rules
+    RateLimits {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: RateLimitsCmd,
+    },
     /// Show or change the deployment's settings
     Deployment {
         #[command(flatten)]
@@ -1170,6 +1177,80 @@ fn api_keys(cmd: ApiKeysCmd) -> Req {
     }
 }
 
+// ----- rate limits -----
+
+#[derive(Debug, Subcommand)]
+pub enum RateLimitsCmd {
+    /// List an app's rules
+    List {
+        /// The app's slug
+        app: String,
+    },
+    /// Add a rule: at most MAX admitted checks per WINDOW seconds
+    Create {
+        /// The app's slug
+        app: String,
+        /// Rule name (a-z 0-9 - _), shown in blocked_rule
+        #[arg(long)]
+        name: String,
+        /// app (all the app's tokens together) or client (each client separately)
+        #[arg(long, default_value = "client", value_name = "app|client")]
+        scope: String,
+        /// Only this client (record id or client_id)
+        #[arg(long = "client", value_name = "CLIENT")]
+        client_id: Option<String>,
+        /// Window length in seconds
+        #[arg(long, value_name = "SECONDS")]
+        window: i64,
+        /// Checks admitted per window
+        #[arg(long, value_name = "N")]
+        max: i64,
+    },
+    /// Change a rule; only the given options change
+    Update {
+        /// The app's slug
+        app: String,
+        /// The rule's id
+        id: String,
+        /// New window length in seconds
+        #[arg(long, value_name = "SECONDS")]
+        window: Option<i64>,
+        /// New number of checks per window
+        #[arg(long, value_name = "N")]
+        max: Option<i64>,
+    },
+    /// Delete a rule
+    Delete {
+        /// The app's slug
+        app: String,
+        /// The rule's id
+        id: String,
+    },
+}
+
+fn rate_limits(cmd: RateLimitsCmd) -> anyhow::Result<Req> {
+    let list_path = |app: &str| format!("{}/rate-limits", app_path(app));
+    Ok(match cmd {
+        RateLimitsCmd::List { app } => Req::get(list_path(&app)),
+        RateLimitsCmd::Create {
+            app,
+            name,
+            scope,
+            client_id,
+            window,
+            max,
+        } => Req::post(
+            list_path(&app),
+            json!({"name": name, "scope": scope, "client_id": client_id, "window_seconds": window, "max_requests": max}),
+        ),
+        RateLimitsCmd::Update { app, id, window, max } => Req::patch(
+            format!("{}/{}", list_path(&app), seg(&id)),
+            json!({"window_seconds": window, "max_requests": max}),
+        )?,
+        RateLimitsCmd::Delete { app, id } => Req::delete(format!("{}/{}", list_path(&app), seg(&id))),
+    })
+}
+
 // ----- deployment and consent requests -----
 
 #[derive(Debug, Subcommand)]
@@ -1184,6 +1265,12 @@ pub enum DeploymentCmd {
     },
     /// Go back to the hosted sign-in and consent pages
     ClearConsentUrl,
+    /// Let callers without a backend API key check this deployment's tokens at the gateway
+    AllowAnonymousGateway {
+        /// true or false
+        #[arg(value_name = "true|false", action = clap::ArgAction::Set)]
+        allow: bool,
+    },
 }
 
 fn deployment(cmd: DeploymentCmd) -> Req {
@@ -1191,6 +1278,9 @@ fn deployment(cmd: DeploymentCmd) -> Req {
         DeploymentCmd::Get => Req::get("/deployment"),
         DeploymentCmd::SetConsentUrl { consent_url } => Req::patch_raw("/deployment", json!({"settings": {"consent_url": consent_url}})),
         DeploymentCmd::ClearConsentUrl => Req::patch_raw("/deployment", json!({"settings": {"consent_url": null}})),
+        DeploymentCmd::AllowAnonymousGateway { allow } => {
+            Req::patch_raw("/deployment", json!({"settings": {"allow_anonymous_gateway": allow}}))
+        }
     }
 }
 
@@ -1254,6 +1344,7 @@ impl OpsCommand {
             | OpsCommand::Workspaces { conn, .. }
             | OpsCommand::Audit { conn, .. }
             | OpsCommand::ApiKeys { conn, .. }
+            | OpsCommand::RateLimits { conn, .. }
             | OpsCommand::Deployment { conn, .. }
             | OpsCommand::ConsentRequests { conn, .. } => conn,
         }
@@ -1273,6 +1364,7 @@ impl OpsCommand {
             OpsCommand::Workspaces { cmd, .. } => Ok(workspaces(cmd)),
             OpsCommand::Audit { filter, .. } => Ok(audit(filter)),
             OpsCommand::ApiKeys { cmd, .. } => Ok(api_keys(cmd)),
+            OpsCommand::RateLimits { cmd, .. } => rate_limits(cmd),
             OpsCommand::Deployment { cmd, .. } => Ok(deployment(cmd)),
             OpsCommand::ConsentRequests { cmd, .. } => Ok(consent_requests(cmd)),
         }

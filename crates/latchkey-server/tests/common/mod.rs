@@ -98,6 +98,15 @@ impl TestServer {
         Self::start_with(dir, database_url, pg, MasterKey::generate()).await
     }
 
+    /// A second replica on this server's database (same master key), as another process of
+    /// the same deployment would be.
+    pub async fn replica(&self) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut t = Self::start_with(dir, self.database_url.clone(), None, self.state.settings.master_key.clone()).await;
+        t.api_key = self.api_key.clone();
+        t
+    }
+
     async fn start_with(dir: tempfile::TempDir, database_url: String, pg: Option<PgDatabase>, master_key: MasterKey) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
