@@ -156,12 +156,13 @@ async fn latchkey(dir: &std::path::Path) -> anyhow::Result<(SocketAddr, String, 
         log_format: LogFormat::Text,
         db_max_connections: 8,
         cname_target: "localhost".into(),
+        dcr_reap_after: Duration::from_secs(7 * 24 * 3600),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let server = latchkey_server::build(settings, clock.clone()).await?;
     let router = server.router;
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();

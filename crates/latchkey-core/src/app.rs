@@ -21,6 +21,8 @@ pub struct App {
     pub fqdn: Option<String>,
     pub scopes: Vec<ScopeDefinition>,
     pub allow_dynamic_client_registration: bool,
+    /// Whether dynamic registration needs an initial access token (RFC 7591 §3).
+    pub dcr_require_initial_access_token: bool,
     pub is_active: bool,
     pub domain_verified: bool,
     pub created_at: Timestamp,
@@ -56,6 +58,7 @@ impl Serialize for App {
             supported_scopes: Vec<&'a str>,
             scope_definitions: &'a [ScopeDefinition],
             allow_dynamic_client_registration: bool,
+            dcr_require_initial_access_token: bool,
             is_active: bool,
             created_at: Timestamp,
             updated_at: Timestamp,
@@ -72,6 +75,7 @@ impl Serialize for App {
             supported_scopes: self.scopes.iter().map(|d| d.scope.as_str()).collect(),
             scope_definitions: &self.scopes,
             allow_dynamic_client_registration: self.allow_dynamic_client_registration,
+            dcr_require_initial_access_token: self.dcr_require_initial_access_token,
             is_active: self.is_active,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -246,6 +250,8 @@ pub struct AppPatch {
     #[serde(default)]
     pub allow_dynamic_client_registration: Option<bool>,
     #[serde(default)]
+    pub dcr_require_initial_access_token: Option<bool>,
+    #[serde(default)]
     pub is_active: Option<bool>,
 }
 
@@ -306,6 +312,9 @@ impl App {
         }
         if let Some(v) = patch.is_active {
             app.is_active = v;
+        }
+        if let Some(v) = patch.dcr_require_initial_access_token {
+            app.dcr_require_initial_access_token = v;
         }
         errors.finish(PatchedApp {
             app,
@@ -383,6 +392,7 @@ mod tests {
             fqdn: Some("auth.acme.test".into()),
             scopes: n.scopes,
             allow_dynamic_client_registration: false,
+            dcr_require_initial_access_token: false,
             is_active: true,
             domain_verified: true,
             created_at: Timestamp::from_millis(0),

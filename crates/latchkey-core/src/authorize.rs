@@ -251,7 +251,18 @@ pub fn check_request(
     }
     let code_challenge = pkce::check_challenge(p.single("code_challenge")?, p.single("code_challenge_method")?)?;
     let resources = check_resources(&p.all("resource"), servers)?;
-    let scopes = check_scope(p, app, &resources, servers)?;
+    let mut scopes = check_scope(p, app, &resources, servers)?;
+    // A client that registered its scopes (RFC 7591 `scope`) may ask only for those.
+    if let Some(registered) = &client.config.scope {
+        let allowed = scope::split(registered);
+        if p.single("scope")?.is_none() {
+            scopes.retain(|s| is_oidc_scope(s) || allowed.contains(s));
+        } else if let Some(extra) = scopes.iter().find(|s| !is_oidc_scope(s) && !allowed.contains(s)) {
+            return Err(OAuthError::invalid_scope(format!(
+                "this client did not register the scope {extra:?}"
+            )));
+        }
+    }
     let prompt = check_prompt(p)?;
     let max_age = check_max_age(p)?;
     let limit = |name: &str, v: Option<&str>, max: usize| -> Result<Option<String>, OAuthError> {
@@ -319,6 +330,7 @@ mod tests {
             fqdn: None,
             scopes,
             allow_dynamic_client_registration: false,
+            dcr_require_initial_access_token: false,
             is_active: true,
             domain_verified: false,
             created_at: Timestamp::from_millis(0),

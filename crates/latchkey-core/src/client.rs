@@ -113,6 +113,16 @@ pub enum AccessTokenFormat {
     Jwt,
 }
 
+/// OpenID Connect Dynamic Client Registration `application_type`: a native app may also use
+/// private-use URI scheme redirects (RFC 8252).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    #[default]
+    Web,
+    Native,
+}
+
 /// How the client came to exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -182,6 +192,12 @@ pub struct ClientConfig {
     /// presented again and get the same successor (0 = strict rotation).
     #[serde(default)]
     pub refresh_token_grace_seconds: i64,
+    #[serde(default)]
+    pub application_type: ApplicationType,
+    /// Scopes the client registered (RFC 7591 `scope`); when set, it may ask for no others
+    /// (OpenID Connect scopes excepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// [`AuthMethod`] as a serde-friendly field of the stored document.
@@ -257,6 +273,10 @@ pub struct ClientInput {
     pub skip_consent: Option<bool>,
     #[serde(default)]
     pub refresh_token_grace_seconds: Option<i64>,
+    #[serde(default)]
+    pub application_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::app::double_option")]
+    pub scope: Option<Option<String>>,
 }
 
 impl ClientInput {
@@ -297,6 +317,8 @@ impl ClientInput {
             access_token_ttl_seconds: DEFAULT_ACCESS_TOKEN_TTL,
             skip_consent: false,
             refresh_token_grace_seconds: 0,
+            application_type: ApplicationType::Web,
+            scope: None,
         };
         self.apply_to(&base)
     }
@@ -323,13 +345,30 @@ impl ClientInput {
         {
             c.grant_types = g;
         }
+        if let Some(t) = &self.application_type {
+            match t.as_str() {
+                "web" => c.application_type = ApplicationType::Web,
+                "native" => c.application_type = ApplicationType::Native,
+                other => errors.add("application_type", format!("{other:?} is not supported: use web or native")),
+            }
+        }
+        if let Some(v) = &self.scope {
+            match v.as_deref().map(str::trim) {
+                None | Some("") => c.scope = None,
+                Some(s) if crate::scope::split(s).iter().all(|t| crate::scope::is_scope_token(t)) => {
+                    c.scope = Some(crate::scope::join(&crate::scope::split(s)))
+                }
+                Some(_) => errors.add("scope", "must be space-separated scope tokens"),
+            }
+        }
+        let native = c.application_type == ApplicationType::Native;
         if let Some(list) = &self.redirect_uris
-            && let Some(v) = uri_list("redirect_uris", list, true, &mut errors)
+            && let Some(v) = uri_list("redirect_uris", list, true, native, &mut errors)
         {
             c.redirect_uris = v;
         }
         if let Some(list) = &self.post_logout_redirect_uris
-            && let Some(v) = uri_list("post_logout_redirect_uris", list, false, &mut errors)
+            && let Some(v) = uri_list("post_logout_redirect_uris", list, false, native, &mut errors)
         {
             c.post_logout_redirect_uris = v;
         }
@@ -439,7 +478,7 @@ fn set_url(target: &mut Option<String>, input: &Option<Option<String>>, field: &
     }
 }
 
-fn uri_list(field: &str, list: &[String], required: bool, errors: &mut ValidationErrors) -> Option<Vec<String>> {
+fn uri_list(field: &str, list: &[String], required: bool, native: bool, errors: &mut ValidationErrors) -> Option<Vec<String>> {
     if required && list.is_empty() {
         errors.add(field, "register at least one redirect URI");
         return None;
@@ -451,7 +490,13 @@ fn uri_list(field: &str, list: &[String], required: bool, errors: &mut Validatio
     let mut out: Vec<String> = Vec::new();
     let before = errors.0.len();
     for (i, raw) in list.iter().enumerate() {
-        if let Some(v) = errors.check(redirect_uri::validate_registration(&format!("{field}[{i}]"), raw))
+        let f = format!("{field}[{i}]");
+        let checked = if native {
+            redirect_uri::validate_native(&f, raw)
+        } else {
+            redirect_uri::validate_registration(&f, raw)
+        };
+        if let Some(v) = errors.check(checked)
             && !out.contains(&v)
         {
             out.push(v);

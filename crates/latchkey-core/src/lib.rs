@@ -24,6 +24,7 @@ pub mod password;
 pub mod pkce;
 pub mod rate_limit;
 pub mod redirect_uri;
+pub mod registration;
 pub mod resource_server;
 pub mod scope;
 pub mod secret;

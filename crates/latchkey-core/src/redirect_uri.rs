@@ -71,6 +71,41 @@ pub fn validate_registration(field: &str, raw: &str) -> Result<String, Validatio
     Ok(raw.to_owned())
 }
 
+/// Schemes a native app may never claim.
+const FORBIDDEN_SCHEMES: [&str; 6] = ["javascript", "data", "file", "vbscript", "about", "blob"];
+
+/// Checks a redirect URI of a native app (RFC 8252): what a web app may register (https, or
+/// http on a loopback host), or a private-use URI scheme in reverse domain name form such as
+/// `com.example.app:/oauth2redirect` (§7.1). No fragment, no wildcard.
+pub fn validate_native(field: &str, raw: &str) -> Result<String, ValidationError> {
+    let err = |msg: &str| Err(ValidationError::new(field, format!("{raw:?}: {msg}")));
+    let Some((scheme, _)) = raw.split_once(':') else {
+        return err("must be an absolute URI");
+    };
+    if scheme == "http" || scheme == "https" {
+        return validate_registration(field, raw);
+    }
+    if raw.len() > MAX_LEN || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return err("must be at most 2048 characters without whitespace");
+    }
+    if raw.contains('#') || raw.contains('*') {
+        return err("must not contain a fragment or a wildcard");
+    }
+    let scheme_ok = scheme.contains('.')
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'))
+        && scheme.as_bytes()[0].is_ascii_lowercase()
+        && !FORBIDDEN_SCHEMES.contains(&scheme);
+    if !scheme_ok {
+        return err("a native app's private-use scheme must be a lowercase reverse domain name such as com.example.app (RFC 8252 §7.1)");
+    }
+    if Url::parse(raw).is_err() {
+        return err("must be an absolute URI");
+    }
+    Ok(raw.to_owned())
+}
+
 /// Finds the registered redirect URI that `requested` matches: byte-for-byte equality, or,
 /// when the registered URI's host is a loopback IP literal (`127.0.0.1`, `[::1]`), equality
 /// of everything but the port (RFC 8252 §7.3). Returns the requested URI to redirect to.
@@ -141,6 +176,30 @@ mod tests {
             assert_eq!(validate_registration("redirect_uris[0]", uri).is_ok(), ok, "{uri}");
         }
         assert!(validate_registration("r", &format!("https://a.example/{}", "x".repeat(2048))).is_err());
+    }
+
+    #[test]
+    fn native_registration_rules() {
+        for (uri, ok) in [
+            ("com.example.app:/oauth2redirect", true),
+            ("com.example.app:/cb?x=1", true),
+            ("http://127.0.0.1/cb", true),
+            ("https://app.example.com/cb", true),
+            ("http://app.example.com/cb", false),
+            ("myapp:/cb", false),
+            ("Com.Example.app:/cb", false),
+            ("javascript:alert(1)", false),
+            ("com.example.app:/cb#x", false),
+            ("com.example.app:/*", false),
+            ("no-colon", false),
+        ] {
+            assert_eq!(validate_native("r", uri).is_ok(), ok, "{uri}");
+        }
+        assert_eq!(
+            find_match(&["com.example.app:/cb".to_owned()], "com.example.app:/cb"),
+            Some("com.example.app:/cb")
+        );
+        assert_eq!(find_match(&["com.example.app:/cb".to_owned()], "com.example.app:/cb2"), None);
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// Host that app domains must point at (CNAME) to pass verify-domain [default: host of the public URL]
     #[arg(long, env = "LATCHKEY_CNAME_TARGET", value_name = "HOST")]
     pub cname_target: Option<String>,
+    /// Hours after which dynamically registered clients that never got a grant are deleted [default: 168]
+    #[arg(long, env = "LATCHKEY_DCR_REAP_AFTER_HOURS", value_name = "HOURS")]
+    pub dcr_reap_after_hours: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +68,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     db_max_connections: Option<u32>,
     cname_target: Option<String>,
+    dcr_reap_after_hours: Option<u64>,
 }
 
 /// Resolved settings.
@@ -80,6 +84,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub db_max_connections: u32,
     pub cname_target: String,
+    /// Age after which never-used dynamic registrations are reaped.
+    pub dcr_reap_after: std::time::Duration,
 }
 
 pub const ENV_SECRET_KEY: &str = "LATCHKEY_SECRET_KEY";
@@ -157,6 +163,9 @@ impl ServeArgs {
                 .or(file.db_max_connections)
                 .unwrap_or(if is_sqlite { 8 } else { 16 }),
             cname_target,
+            dcr_reap_after: std::time::Duration::from_secs(
+                3600 * self.dcr_reap_after_hours.or(file.dcr_reap_after_hours).unwrap_or(168).max(1),
+            ),
         })
     }
 }

@@ -38,6 +38,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<
     let state = AppState::new(store, settings, clock);
     let generated_api_key = bootstrap(&state).await?;
     spawn_flusher(&state);
+    spawn_reaper(&state);
     Ok(Server {
         router: http::router(state.clone()),
         state,
@@ -80,6 +81,27 @@ fn spawn_flusher(state: &AppState) {
             tick.tick().await;
             let Some(gw) = weak.upgrade() else { break };
             gw.telemetry.flush(&store).await;
+        }
+    });
+}
+
+/// Deletes abandoned dynamic registrations once an hour.
+fn spawn_reaper(state: &AppState) {
+    let weak = std::sync::Arc::downgrade(&state.gateway);
+    let (store, clock, age) = (state.store.clone(), state.clock.clone(), state.settings.dcr_reap_after);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if weak.upgrade().is_none() {
+                break;
+            }
+            let before = clock.now().plus_seconds(-(age.as_secs() as i64));
+            match store.reap_unused_registrations(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reaped = n, "deleted dynamic registrations that were never used"),
+                Err(e) => tracing::warn!(error = %e, "reaping registrations"),
+            }
         }
     });
 }

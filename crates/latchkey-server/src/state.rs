@@ -19,6 +19,28 @@ pub struct AppState {
     pub jwks: crate::runtime::jwks_fetch::JwksFetcher,
     /// The gateway's caches, rate limiter and telemetry.
     pub gateway: Arc<crate::gateway::Gateway>,
+    /// Throttles of the hosted sign-in and of dynamic registration.
+    pub throttles: Arc<Throttles>,
+}
+
+/// Per-process throttles (each server instance its own).
+pub struct Throttles {
+    /// Sign-in attempts per email address and per browser: 10 a minute.
+    pub login: governor::DefaultKeyedRateLimiter<String>,
+    /// Dynamic registrations per client IP: 20 a minute.
+    pub register: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+}
+
+impl Default for Throttles {
+    fn default() -> Self {
+        use governor::{Quota, RateLimiter};
+        use std::num::NonZeroU32;
+        let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        Throttles {
+            login: RateLimiter::keyed(per_minute(10)),
+            register: RateLimiter::keyed(per_minute(20)),
+        }
+    }
 }
 
 impl AppState {
@@ -31,6 +53,7 @@ impl AppState {
             clock,
             jwks: Default::default(),
             gateway: Default::default(),
+            throttles: Default::default(),
         }
     }
 }

@@ -497,3 +497,36 @@ async fn client_authentication_methods() {
         );
     }
 }
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_email() {
+    let s = TestServer::start().await;
+    let st = oauth::setup(&s).await;
+    let mut b = Browser::new();
+    let (_, challenge) = oauth::pkce();
+    let mut page = b
+        .goto(
+            &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
+            &s.base,
+        )
+        .await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let mut f = page.form();
+        f.set("email", &st.email).set("password", "not the password");
+        page = b.submit(&page, &f, None).await;
+        statuses.push(page.status);
+    }
+    assert_eq!(statuses[..10], [StatusCode::UNAUTHORIZED; 10]);
+    assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
+    // Even the right password waits now.
+    let mut f = page.form();
+    f.set("email", &st.email).set("password", oauth::PASSWORD);
+    assert_eq!(b.submit(&page, &f, None).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let (_, ev) = s.get("/audit-events?action=user.sign_in_failed").await;
+    assert_eq!(
+        ev["events"].as_array().unwrap().len(),
+        10,
+        "throttled attempts never reach the password check"
+    );
+}

@@ -33,6 +33,7 @@ fn app_from_row(row: &AnyRow, scopes: Vec<ScopeDefinition>) -> Result<App> {
         fqdn: row.opt_text("fqdn")?,
         scopes,
         allow_dynamic_client_registration: row.flag("allow_dynamic_client_registration")?,
+        dcr_require_initial_access_token: row.flag("dcr_require_initial_token")?,
         is_active: row.flag("is_active")?,
         domain_verified: row.flag("domain_verified")?,
         created_at: row.ts("created_at")?,
@@ -278,7 +279,7 @@ impl Store {
         }
         after.updated_at = now;
         sqlx::query(
-            "UPDATE oauth_apps SET name = $1, description = $2, fqdn = $3, allow_dynamic_client_registration = $4, is_active = $5, domain_verified = $6, updated_at = $7 WHERE id = $8",
+            "UPDATE oauth_apps SET name = $1, description = $2, fqdn = $3, allow_dynamic_client_registration = $4, is_active = $5, domain_verified = $6, updated_at = $7, dcr_require_initial_token = $9 WHERE id = $8",
         )
         .bind(after.name.clone())
         .bind(after.description.clone())
@@ -288,6 +289,7 @@ impl Store {
         .bind(flag(after.domain_verified))
         .bind(now.millis())
         .bind(id.get())
+        .bind(flag(after.dcr_require_initial_access_token))
         .execute(&mut *tx)
         .await
         .map_err(StoreError::unique(|| format!("another app already uses the domain {:?}", after.fqdn.clone().unwrap_or_default())))?;

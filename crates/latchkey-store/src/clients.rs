@@ -120,6 +120,8 @@ pub struct NewClient {
     pub registration: Registration,
     /// Its first secret, for methods that use one.
     pub secret: Option<NewSecret>,
+    /// For dynamically registered clients: the HMAC of the RFC 7592 registration access token.
+    pub registration_token_hash: Option<String>,
 }
 
 impl Store {
@@ -130,13 +132,14 @@ impl Store {
             config,
             registration,
             secret,
+            registration_token_hash,
         } = new;
         let (id, secret) = (*id, secret.as_ref());
         let now = self.now();
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO oauth_clients (id, deployment_id, app_id, client_id, config, registration, is_active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
+            "INSERT INTO oauth_clients (id, deployment_id, app_id, client_id, config, registration, is_active, created_at, updated_at, registration_token_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8)",
         )
         .bind(id.get())
         .bind(app.deployment_id.get())
@@ -145,6 +148,7 @@ impl Store {
         .bind(to_json(config))
         .bind(registration.as_str())
         .bind(now.millis())
+        .bind(registration_token_hash.clone())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::unique(|| "a client with this client_id already exists".into()))?;
@@ -157,14 +161,135 @@ impl Store {
             app.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("client.created", "client", id)
-                .app(app.id)
-                .client(client_id)
-                .details(json!({"after": client, "secret_hint": secret.map(|s| s.hint.clone())})),
+            NewAuditEvent::new(
+                if *registration == Registration::Dynamic {
+                    "client.registered"
+                } else {
+                    "client.created"
+                },
+                "client",
+                id,
+            )
+            .app(app.id)
+            .client(client_id)
+            .details(json!({"after": client, "secret_hint": secret.map(|s| s.hint.clone())})),
         )
         .await?;
         tx.commit().await?;
         Ok(client)
+    }
+
+    /// The active, dynamically registered client whose registration access token has this
+    /// HMAC, in app `app_id`.
+    pub async fn client_by_registration_token(&self, app_id: Id, token_hash: &str) -> Result<Option<Client>> {
+        let row = sqlx::query("SELECT * FROM oauth_clients WHERE registration_token_hash = $1 AND app_id = $2 AND is_active = 1")
+            .bind(token_hash)
+            .bind(app_id.get())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    /// RFC 7592 update: replaces a registered client's configuration.
+    pub async fn replace_registration(&self, client: &Client, config: &ClientConfig, actor: &Actor) -> Result<Client> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE oauth_clients SET config = $1, updated_at = $2 WHERE id = $3 AND is_active = 1")
+            .bind(to_json(config))
+            .bind(now.millis())
+            .bind(client.id.get())
+            .execute(&mut *tx)
+            .await?;
+        let after = load_client(&mut tx, client.id).await?;
+        record(
+            &mut tx,
+            client.deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new("client.registration_updated", "client", client.id)
+                .app(client.app_id)
+                .client(&client.client_id)
+                .details(diff(
+                    &serde_json::to_value(client).unwrap_or_default(),
+                    &serde_json::to_value(&after).unwrap_or_default(),
+                )),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// RFC 7592 delete: the client is deactivated, its secrets and registration token stop
+    /// working, and its grants are revoked.
+    pub async fn deregister(&self, client: &Client, actor: &Actor) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE oauth_clients SET is_active = 0, deactivated_at = $1, registration_token_hash = NULL, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now.millis())
+        .bind(client.id.get())
+        .execute(&mut *tx)
+        .await?;
+        expire_secrets(&mut tx, client.id, now).await?;
+        let revoked = sqlx::query("UPDATE oauth_grants SET status = 'revoked', revoked_at = $1, revoked_by = $2, revoke_reason = 'client deregistered', updated_at = $1 WHERE client_id = $3 AND status = 'active'")
+            .bind(now.millis())
+            .bind(actor.reference())
+            .bind(client.id.get())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        record(
+            &mut tx,
+            client.deployment_id,
+            actor,
+            now,
+            NewAuditEvent::new("client.registration_deleted", "client", client.id)
+                .app(client.app_id)
+                .client(&client.client_id)
+                .details(json!({"grants_revoked": revoked})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes dynamically registered clients created before `before` that never got a
+    /// grant (abandoned registrations), with their consent transactions; returns how many.
+    pub async fn reap_unused_registrations(&self, before: latchkey_core::Timestamp) -> Result<u64> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(
+            "SELECT c.id, c.client_id, c.app_id, c.deployment_id FROM oauth_clients c
+             WHERE c.registration = 'dynamic' AND c.created_at < $1 AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.id)",
+        )
+        .bind(before.millis())
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            let id = r.id("id")?;
+            sqlx::query("DELETE FROM consent_requests WHERE client_id = $1")
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
+            record(
+                &mut tx,
+                r.id("deployment_id")?,
+                &Actor::system(),
+                now,
+                NewAuditEvent::new("client.reaped", "client", id)
+                    .app(r.id("app_id")?)
+                    .client(&r.text("client_id")?)
+                    .details(json!({"reason": "registered but never used"})),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
     }
 
     /// A client of the app `slug` in this deployment, by record id or public client_id.

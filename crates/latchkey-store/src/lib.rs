@@ -22,6 +22,7 @@ pub mod directory;
 pub mod grants;
 pub mod keys;
 pub mod rate_limits;
+pub mod registration;
 pub mod resource_servers;
 mod row;
 pub mod runtime;
@@ -186,6 +187,11 @@ static MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_resource_server_credentials.sql"),
     ),
     (4, "rate_limits", include_str!("../migrations/0004_rate_limits.sql")),
+    (
+        5,
+        "dynamic_registration",
+        include_str!("../migrations/0005_dynamic_registration.sql"),
+    ),
 ];
 
 impl Store {

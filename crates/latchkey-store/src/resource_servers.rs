@@ -107,6 +107,15 @@ impl Store {
         rows.iter().map(server_from_row).collect()
     }
 
+    /// Every resource server, in any app, with this identifier.
+    pub async fn resource_servers_by_identifier(&self, identifier: &str) -> Result<Vec<ResourceServer>> {
+        let rows = sqlx::query("SELECT * FROM resource_servers WHERE identifier = $1 ORDER BY id")
+            .bind(identifier)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(server_from_row).collect()
+    }
+
     pub async fn resource_server(&self, deployment_id: Id, slug: &str, id: Id) -> Result<ResourceServer> {
         self.list_resource_servers(deployment_id, slug)
             .await?

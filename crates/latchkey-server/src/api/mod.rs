@@ -9,6 +9,7 @@ pub mod consent_requests;
 pub mod deployment;
 pub mod directory;
 pub mod grants;
+pub mod initial_access_tokens;
 pub mod keys;
 pub mod rate_limits;
 pub mod resource_servers;

@@ -100,9 +100,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {listen}"))?;
     let listen = listener.local_addr().unwrap_or(listen);
     tracing::info!(%listen, %public_url, database = server.state.store.dialect().name(), "latchkey is listening");
-    axum::serve(listener, server.router)
-        .with_graceful_shutdown(crate::shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        server.router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(crate::shutdown_signal())
+    .await?;
     server.state.gateway.telemetry.flush(&server.state.store).await;
     server.state.store.close().await;
     tracing::info!("stopped");

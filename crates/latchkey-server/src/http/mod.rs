@@ -14,7 +14,8 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, keys, rate_limits, resource_servers, scopes,
+    api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, initial_access_tokens, keys, rate_limits,
+    resource_servers, scopes,
 };
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -81,6 +82,14 @@ fn management() -> Router<AppState> {
         .route(
             "/oauth/apps/{slug}/rate-limits/{id}",
             axum::routing::patch(rate_limits::update).delete(rate_limits::delete),
+        )
+        .route(
+            "/oauth/apps/{slug}/initial-access-tokens",
+            get(initial_access_tokens::list).post(initial_access_tokens::create),
+        )
+        .route(
+            "/oauth/apps/{slug}/initial-access-tokens/{id}/revoke",
+            post(initial_access_tokens::revoke),
         )
         .route("/grants/{grant_id}", get(grants::get))
         .route("/users", get(directory::list_users).post(directory::create_user))
@@ -177,6 +186,7 @@ fn rewrite(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {
         }
     } else if let Some(rest) = path.strip_prefix("/.well-known/")
         && let Some((doc, slug)) = rest.split_once("/a/")
+        && (doc == "openid-configuration" || doc == "oauth-authorization-server")
         && !slug.is_empty()
         && !slug.contains('/')
         && with_path(&mut req, &format!("/.well-known/{doc}"))

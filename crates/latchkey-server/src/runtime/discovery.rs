@@ -24,7 +24,7 @@ pub fn metadata(iss: &Issuer) -> Value {
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
     let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
     scopes.extend(iss.app.scopes.iter().filter(|d| !d.archived).map(|d| d.scope.clone()));
-    json!({
+    let mut m = json!({
         "issuer": iss.issuer,
         "authorization_endpoint": iss.url("/oauth/authorize"),
         "token_endpoint": iss.token_endpoint(),
@@ -53,7 +53,11 @@ pub fn metadata(iss: &Issuer) -> Value {
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
         "resource_indicators_supported": true,
-    })
+    });
+    if iss.app.allow_dynamic_client_registration {
+        m["registration_endpoint"] = json!(iss.url("/oauth/register"));
+    }
+    m
 }
 
 fn cacheable(mut resp: axum::response::Response) -> axum::response::Response {

@@ -7,14 +7,12 @@
 //! and belongs to this browser; forms carry a CSRF token derived from the transaction and
 //! the browser binding.
 
-use std::num::NonZeroU32;
 use std::sync::LazyLock;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use latchkey_core::audit::Actor;
 use latchkey_core::authorize::{AuthorizationRequest, is_oidc_scope};
 use latchkey_core::client::Client;
@@ -41,10 +39,6 @@ use crate::state::AppState;
 pub const CODE_TTL_SECONDS: i64 = 60;
 /// End-user sessions last two weeks.
 pub const SESSION_TTL_SECONDS: i64 = 14 * 24 * 3600;
-
-/// Sign-in attempts per email address and per browser, per minute.
-static LOGIN_LIMIT: LazyLock<DefaultKeyedRateLimiter<String>> =
-    LazyLock::new(|| RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))));
 
 /// A hash to verify against when the email is unknown, so both cases cost the same.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password::hash_password("latchkey dummy password"));
@@ -487,11 +481,15 @@ pub async fn login(State(state): State<AppState>, iss: Result<ActiveIssuer, Issu
     }
     let email = p.single("email").ok().flatten().unwrap_or("").trim().to_lowercase();
     let pw = p.single("password").ok().flatten().unwrap_or("").to_owned();
-    if LOGIN_LIMIT.len() > 10_000 {
-        LOGIN_LIMIT.retain_recent();
+    if state.throttles.login.len() > 10_000 {
+        state.throttles.login.retain_recent();
     }
-    if LOGIN_LIMIT.check_key(&format!("email|{}|{email}", iss.app.deployment_id)).is_err()
-        || LOGIN_LIMIT.check_key(&format!("browser|{}", t.browser)).is_err()
+    if state
+        .throttles
+        .login
+        .check_key(&format!("email|{}|{email}", iss.app.deployment_id))
+        .is_err()
+        || state.throttles.login.check_key(&format!("browser|{}", t.browser)).is_err()
     {
         return login_page(
             &state,

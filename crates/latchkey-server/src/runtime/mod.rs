@@ -13,6 +13,8 @@ pub mod issuer;
 pub mod jwks_fetch;
 pub mod logout;
 pub mod pages;
+pub mod protected_resource;
+pub mod registration;
 pub mod token;
 pub mod tokens;
 pub mod userinfo;
@@ -30,7 +32,7 @@ pub fn routes() -> Router<AppState> {
     // open to any origin; they never rely on cookies.
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("dpop")])
         .expose_headers([header::WWW_AUTHENTICATE]);
     let api = Router::new()
@@ -41,6 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/introspect", post(introspect::introspect))
         .route("/oauth/revoke", post(introspect::revoke))
         .route("/oauth/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/oauth/register", post(registration::register))
+        .route(
+            "/oauth/register/{client_id}",
+            get(registration::manage).put(registration::manage).delete(registration::manage),
+        )
         .layer(cors);
     Router::new()
         .merge(api)
@@ -51,4 +58,6 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/consent/complete", get(interaction::complete))
         .route("/oauth/logout", get(logout::logout).post(logout::logout))
         .route("/assets/latchkey.css", get(pages::css))
+        .route("/.well-known/oauth-protected-resource", get(protected_resource::metadata))
+        .route("/.well-known/oauth-protected-resource/{*path}", get(protected_resource::metadata))
 }

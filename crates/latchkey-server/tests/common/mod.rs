@@ -124,6 +124,7 @@ impl TestServer {
             log_format: LogFormat::Text,
             db_max_connections: 8,
             cname_target: "localhost".into(),
+            dcr_reap_after: std::time::Duration::from_secs(7 * 24 * 3600),
         };
         let clock = ManualClock::starting_now();
         let server = latchkey_server::build(settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
@@ -131,7 +132,7 @@ impl TestServer {
             .expect("server builds");
         let router = server.router;
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
         });
         TestServer {
             base: format!("http://{addr}"),
