@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::TestServer;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// What a run of the binary produced.
 struct Out {
@@ -387,4 +387,41 @@ async fn rate_limit_rules_and_anonymous_gateway() {
     latchkey(&s, &["deployment", "allow-anonymous-gateway", "true"]).await.ok();
     let d = latchkey(&s, &["deployment", "get", "--json"]).await.json();
     assert_eq!(d["settings"]["allow_anonymous_gateway"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dynamic_registration_policy_and_initial_access_tokens() {
+    let s = TestServer::start().await;
+    latchkey(&s, &["apps", "create", "--slug", "acme", "--name", "Acme", "--scopes", "read"])
+        .await
+        .ok();
+    latchkey(&s, &["apps", "update", "acme", "--allow-dcr", "true", "--dcr-require-iat", "true"])
+        .await
+        .ok();
+    let app = latchkey(&s, &["apps", "get", "acme", "--json"]).await.json();
+    assert_eq!(app["dcr_require_initial_access_token"], true, "{app}");
+
+    let created = latchkey(&s, &["initial-access-tokens", "create", "acme", "--name", "partner", "--json"])
+        .await
+        .json();
+    let token = created["initial_access_token"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let register = |bearer: Option<String>| {
+        let mut req = s
+            .http
+            .post(format!("{}/a/acme/oauth/register", s.base))
+            .json(&json!({"redirect_uris": ["https://partner.example/cb"], "client_name": "Partner"}));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        req.send()
+    };
+    assert_eq!(register(None).await.unwrap().status(), 401);
+    assert_eq!(register(Some(token.clone())).await.unwrap().status(), 201);
+
+    let listed = latchkey(&s, &["initial-access-tokens", "list", "acme", "--json"]).await.json();
+    assert_eq!(listed["initial_access_tokens"][0]["uses"], 1, "{listed}");
+    assert!(!listed.to_string().contains(&token), "the list must not reveal the token");
+    latchkey(&s, &["initial-access-tokens", "revoke", "acme", &id]).await.ok();
+    assert_eq!(register(Some(token)).await.unwrap().status(), 401);
 }

@@ -128,6 +128,13 @@ pub enum OpsCommand {
         #[command(subcommand)]
         cmd: ApiKeysCmd,
     },
+    /// Manage an app's initial access tokens, which let partners register clients dynamically
+    InitialAccessTokens {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: InitialAccessTokensCmd,
+    },
     /// Manage an app's gateway rate limit rules
     RateLimits {
         #[command(flatten)]
@@ -205,6 +212,9 @@ pub enum AppsCmd {
         /// Whether clients may register themselves
         #[arg(long, value_name = "true|false")]
         allow_dcr: Option<bool>,
+        /// Whether dynamic registration needs an initial access token (see `initial-access-tokens`)
+        #[arg(long, value_name = "true|false")]
+        dcr_require_iat: Option<bool>,
     },
     /// Disable an app: it stops issuing and accepting tokens
     Disable {
@@ -280,6 +290,7 @@ fn apps(cmd: AppsCmd) -> anyhow::Result<Req> {
             fqdn,
             scopes,
             allow_dcr,
+            dcr_require_iat,
         } => Req::patch(
             app_path(&slug),
             json!({
@@ -288,6 +299,7 @@ fn apps(cmd: AppsCmd) -> anyhow::Result<Req> {
                 "fqdn": fqdn,
                 "supported_scopes": non_empty(scopes),
                 "allow_dynamic_client_registration": allow_dcr,
+                "dcr_require_initial_access_token": dcr_require_iat,
             }),
         )?,
         AppsCmd::Disable { slug } => Req::patch(app_path(&slug), json!({"is_active": false}))?,
@@ -1177,6 +1189,48 @@ fn api_keys(cmd: ApiKeysCmd) -> Req {
     }
 }
 
+// ----- initial access tokens -----
+
+#[derive(Debug, Subcommand)]
+pub enum InitialAccessTokensCmd {
+    /// List an app's initial access tokens (never the tokens themselves)
+    List {
+        /// The app's slug
+        app: String,
+    },
+    /// Create an initial access token (shown once)
+    Create {
+        /// The app's slug
+        app: String,
+        /// Who the token is for
+        #[arg(long)]
+        name: String,
+        /// Lifetime in seconds (60 to a year); without it the token lives until revoked
+        #[arg(long, value_name = "SECONDS")]
+        expires_in: Option<i64>,
+    },
+    /// Revoke an initial access token; clients it registered stay registered
+    Revoke {
+        /// The app's slug
+        app: String,
+        /// The token's id
+        id: String,
+    },
+}
+
+fn initial_access_tokens(cmd: InitialAccessTokensCmd) -> Req {
+    match cmd {
+        InitialAccessTokensCmd::List { app } => Req::get(format!("{}/initial-access-tokens", app_path(&app))),
+        InitialAccessTokensCmd::Create { app, name, expires_in } => Req::post(
+            format!("{}/initial-access-tokens", app_path(&app)),
+            json!({ "name": name, "expires_in_seconds": expires_in }),
+        ),
+        InitialAccessTokensCmd::Revoke { app, id } => {
+            Req::post_empty(format!("{}/initial-access-tokens/{}/revoke", app_path(&app), seg(&id)))
+        }
+    }
+}
+
 // ----- rate limits -----
 
 #[derive(Debug, Subcommand)]
@@ -1344,6 +1398,7 @@ impl OpsCommand {
             | OpsCommand::Workspaces { conn, .. }
             | OpsCommand::Audit { conn, .. }
             | OpsCommand::ApiKeys { conn, .. }
+            | OpsCommand::InitialAccessTokens { conn, .. }
             | OpsCommand::RateLimits { conn, .. }
             | OpsCommand::Deployment { conn, .. }
             | OpsCommand::ConsentRequests { conn, .. } => conn,
@@ -1364,6 +1419,7 @@ impl OpsCommand {
             OpsCommand::Workspaces { cmd, .. } => Ok(workspaces(cmd)),
             OpsCommand::Audit { filter, .. } => Ok(audit(filter)),
             OpsCommand::ApiKeys { cmd, .. } => Ok(api_keys(cmd)),
+            OpsCommand::InitialAccessTokens { cmd, .. } => Ok(initial_access_tokens(cmd)),
             OpsCommand::RateLimits { cmd, .. } => rate_limits(cmd),
             OpsCommand::Deployment { cmd, .. } => Ok(deployment(cmd)),
             OpsCommand::ConsentRequests { cmd, .. } => Ok(consent_requests(cmd)),
