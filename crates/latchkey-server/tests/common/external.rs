@@ -144,3 +144,106 @@ fn read_back(file: &mut std::fs::File) -> String {
     let _ = file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_end(&mut bytes));
     String::from_utf8_lossy(&bytes).into_owned()
 }
+
+/// A program driven line by line: the test reads the lines it prints and answers on its
+/// stdin (the MCP client scripts under `compat/`). Killed when dropped; every wait is bounded.
+pub struct Interactive {
+    name: String,
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    stderr: std::fs::File,
+    transcript: Vec<String>,
+}
+
+impl Interactive {
+    pub fn start(program: impl AsRef<OsStr>, args: &[&str], cwd: &Path, envs: &[(&str, String)]) -> Interactive {
+        use tokio::io::AsyncBufReadExt;
+        let name = format!("{} {}", program.as_ref().to_string_lossy(), args.join(" "));
+        let stderr = tempfile::tempfile().expect("create stderr file");
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr.try_clone().expect("share stderr file"))
+            .kill_on_drop(true);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let lines = tokio::io::BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        Interactive {
+            name,
+            child,
+            stdin,
+            lines,
+            stderr,
+            transcript: Vec::new(),
+        }
+    }
+
+    /// What was said both ways so far, and the program's stderr.
+    pub fn transcript(&mut self) -> String {
+        format!(
+            "--- {} ---\n{}\n--- stderr ---\n{}",
+            self.name,
+            self.transcript.join("\n"),
+            read_back(&mut self.stderr)
+        )
+    }
+
+    pub async fn send(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.transcript.push(format!("> {line}"));
+        let sent = self.stdin.write_all(format!("{line}\n").as_bytes()).await;
+        if sent.is_err() || self.stdin.flush().await.is_err() {
+            panic!("the program stopped reading its input\n{}", self.transcript());
+        }
+    }
+
+    /// The next line the program prints, which must start with `kind`; returns the rest.
+    pub async fn expect(&mut self, kind: &str, timeout: Duration) -> String {
+        let line = match tokio::time::timeout(timeout, self.lines.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            Ok(Ok(None)) | Ok(Err(_)) => panic!("the program ended while a {kind} line was expected\n{}", self.transcript()),
+            Err(_) => panic!("no {kind} line within {timeout:?}\n{}", self.transcript()),
+        };
+        self.transcript.push(format!("< {line}"));
+        match line.strip_prefix(kind) {
+            Some(rest) if rest.is_empty() || rest.starts_with(' ') => rest.trim_start().to_owned(),
+            _ => panic!("expected a {kind} line\n{}", self.transcript()),
+        }
+    }
+
+    /// Skips lines until one that starts with `prefix` (within `timeout` in all); returns it whole.
+    pub async fn until(&mut self, prefix: &str, timeout: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let line = match tokio::time::timeout_at(deadline, self.lines.next_line()).await {
+                Ok(Ok(Some(line))) => line,
+                Ok(Ok(None)) | Ok(Err(_)) => panic!("the program ended before printing {prefix}…\n{}", self.transcript()),
+                Err(_) => panic!("no line starting with {prefix} within {timeout:?}\n{}", self.transcript()),
+            };
+            self.transcript.push(format!("< {line}"));
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    }
+
+    /// Reads what the program still prints until it exits, and checks that it succeeded;
+    /// returns the whole transcript.
+    pub async fn finish(mut self, timeout: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, self.lines.next_line()).await {
+            self.transcript.push(format!("< {line}"));
+        }
+        match tokio::time::timeout_at(deadline, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => self.transcript(),
+            Ok(Ok(status)) => panic!("the program exited with {status}\n{}", self.transcript()),
+            _ => panic!("the program did not exit within {timeout:?}\n{}", self.transcript()),
+        }
+    }
+}
