@@ -25,7 +25,12 @@ pub fn is_scope_token(s: &str) -> bool {
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
+/// A scope an app defines: a scope token without `,` — the published SDKs send an app's
+/// scopes comma-joined in multipart forms, so a comma inside a name could not survive that.
 pub fn scope_token(field: &str, s: &str) -> Result<String, ValidationError> {
+    if s.contains(',') {
+        return Err(ValidationError::new(field, format!("{s:?}: a scope name must not contain ','")));
+    }
     if is_scope_token(s) {
         Ok(s.to_owned())
     } else {
@@ -417,6 +422,9 @@ mod tests {
         ] {
             assert_eq!(is_scope_token(s), ok, "{s:?}");
         }
+        assert!(is_scope_token("a,b"), "a request may carry any scope token");
+        assert!(scope_token("scope", "a,b").is_err(), "an app may not define one with a comma");
+        assert!(scope_token("scope", "mcp:invoke").is_ok());
     }
 
     #[test]

@@ -373,7 +373,11 @@ async fn failures_are_audited_in_aggregate_and_metrics_are_exported() {
     let gid = oauth::introspect(&s, &st, at).await["grant_id"].as_str().unwrap().to_owned();
     s.post_empty(&format!("/oauth/apps/acme/clients/{}/grants/{gid}/revoke", st.client_id))
         .await;
-    check(&s, at, "mcp", &[]).await;
+    let seen_by_resource_server = json!({
+        "principal": {"type": "oauth_access_token", "value": at}, "resource": "mcp", "method": "POST",
+        "client_ip": "203.0.113.7", "user_agent": "claude-code/2.1"
+    });
+    check_as(&s, Some(&s.api_key), seen_by_resource_server).await;
     let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
         .fetch_one(s.state.store.pool())
         .await
@@ -391,6 +395,10 @@ async fn failures_are_audited_in_aggregate_and_metrics_are_exported() {
     assert_eq!(unknown["details"]["count"], 50);
     let revoked = events.iter().find(|e| e["details"]["reason"] == "grant_revoked").unwrap();
     assert_eq!(revoked["client_id"], st.client_id);
+    let sample = &revoked["details"]["sample"];
+    assert_eq!(sample["client_ip"], "203.0.113.7", "{revoked}");
+    assert_eq!(sample["user_agent"], "claude-code/2.1", "{revoked}");
+    assert_eq!(sample["method"], "POST", "{revoked}");
     let (_, ev) = s
         .get(&format!(
             "/audit-events?action=gateway.permission_denied&client_id={}",

@@ -200,7 +200,13 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         }
         other => return bad_request(rid, &format!("unknown principal type {other:?}: use oauth_access_token")),
     }
-    let _ = (&req.client_ip, &req.user_agent);
+    // What the audit records of a denied check: the request as the resource server saw it.
+    let sample = json!({
+        "resource": req.resource,
+        "method": req.method,
+        "client_ip": req.client_ip.as_deref().and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok()).map(|ip| ip.to_string()),
+        "user_agent": req.user_agent.as_deref().map(|ua| ua.chars().take(256).collect::<String>()),
+    });
 
     let now = state.clock.now();
     let caller_deployment = caller;
@@ -208,8 +214,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     if !SecretKind::AccessToken.looks_valid(token) {
         // Anonymous garbage has no tenant to record it under.
         if let Some(d) = caller_deployment {
-            gw.telemetry
-                .verification_failed(d, None, None, DenyReason::Malformed, now, json!({"resource": req.resource}));
+            gw.telemetry.verification_failed(d, None, None, DenyReason::Malformed, now, sample);
         }
         return denied(rid, DenyReason::Malformed);
     }
@@ -220,8 +225,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     metrics::counter!("latchkey_gateway_cache_total", "result" => if source == Source::Hit { "hit" } else { "miss" }).increment(1);
     let Some(t) = found.filter(|t| t.kind == latchkey_core::verify::TokenKind::Access) else {
         if let Some(d) = caller_deployment {
-            gw.telemetry
-                .verification_failed(d, None, None, DenyReason::Unknown, now, json!({"resource": req.resource}));
+            gw.telemetry.verification_failed(d, None, None, DenyReason::Unknown, now, sample);
         }
         return denied(rid, DenyReason::Unknown);
     };
@@ -270,14 +274,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
             } else {
                 (Some(t.app_id), Some(t.client_id.as_str()))
             };
-            gw.telemetry.verification_failed(
-                deployment,
-                app_id,
-                client,
-                reason,
-                now,
-                json!({"resource": req.resource, "method": req.method}),
-            );
+            gw.telemetry.verification_failed(deployment, app_id, client, reason, now, sample);
             return denied(rid, reason);
         }
     };
@@ -343,14 +340,8 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         body.metadata = metadata;
         body.allowed = false;
         body.reason = Some("permission_denied");
-        gw.telemetry.permission_denied(
-            t.deployment_id,
-            t.app_id,
-            &t.client_id,
-            &decision.missing,
-            now,
-            json!({"resource": req.resource, "method": req.method}),
-        );
+        gw.telemetry
+            .permission_denied(t.deployment_id, t.app_id, &t.client_id, &decision.missing, now, sample);
         metrics::counter!("latchkey_gateway_checks_total", "outcome" => "denied", "reason" => "permission_denied").increment(1);
         return json_response(StatusCode::OK, &body);
     }
