@@ -79,14 +79,22 @@ impl LatchkeyAuth {
     /// zero turns the cache off, the default), keyed by a hash of (token, method, resource,
     /// required permissions) and never past the token's expiry. Refusals are never cached.
     ///
-    /// The gateway invalidates its own caches as soon as a token, grant, client or app
-    /// changes; this cache lives in your process and cannot hear that. With it on, a token
-    /// that was just revoked can keep working here **for up to `ttl`**, and cached requests
-    /// do not count against Latchkey's rate limits. Leave it off when Latchkey runs next to
-    /// this service; consider it when every check crosses a slow network.
+    /// Revocations are pushed: the layer follows Latchkey's change feed
+    /// (`GET /v1/authz/changes`, with the client's API key) and empties the cache as soon as
+    /// anything that could change an answer commits — a revoked token stops working here
+    /// within the feed's delivery time (milliseconds), not after `ttl`. While the feed is
+    /// not connected the cache is not used at all. Cached requests do not count against
+    /// Latchkey's rate limits and are not in its audit trail. Consider it when every check
+    /// crosses a slow network; next to Latchkey the gateway's own cache is enough.
     pub fn with_cache(self, ttl: Duration) -> Self {
         let mut shared = (*self.shared).clone();
         shared.cache = (!ttl.is_zero()).then(|| PositiveCache::new(ttl));
+        // Follow the change feed from now when there is a runtime; else from the first check.
+        if let Some(c) = &shared.cache
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            c.follow(&shared.client);
+        }
         LatchkeyAuth {
             shared: Arc::new(shared),
             required: self.required,
@@ -124,6 +132,12 @@ impl LatchkeyAuth {
             shared: self.shared.clone(),
             required: Arc::from(required),
         }
+    }
+
+    /// Whether the positive cache is in use: configured, and Latchkey's change feed
+    /// connected (only then are answers served from it). For health checks and tests.
+    pub fn cache_is_live(&self) -> bool {
+        self.shared.cache.as_ref().is_some_and(PositiveCache::is_live)
     }
 
     /// The permissions this layer requires.
@@ -203,11 +217,11 @@ impl LatchkeyAuth {
     async fn check(&self, token: &str, method: &str, context: GatewayAuthzOptions) -> Result<Principal, Refusal> {
         let shared = &self.shared;
         let resource = &shared.checked.gateway_resource;
-        let cached = shared
-            .cache
-            .as_ref()
-            .map(|c| (c, cache::key(token, method, resource, &self.required)));
-        if let Some((c, k)) = &cached
+        let cached = shared.cache.as_ref().map(|c| {
+            c.follow(&shared.client);
+            (c, cache::key(token, method, resource, &self.required), c.epoch())
+        });
+        if let Some((c, k, _)) = &cached
             && let Some(p) = c.get(k)
         {
             return Ok((*p).clone());
@@ -259,8 +273,8 @@ impl LatchkeyAuth {
             tracing::error!(request_id = %r.request_id, "the gateway allowed a principal without a user; refusing the request");
             return Err(Refusal::Unavailable);
         };
-        if let Some((c, k)) = cached {
-            c.insert(k, Arc::new(principal.clone()));
+        if let Some((c, k, epoch)) = cached {
+            c.insert(k, Arc::new(principal.clone()), epoch);
         }
         Ok(principal)
     }

@@ -322,19 +322,46 @@ async fn nested_requirements_rate_limits_and_the_cache() {
     s.delete(&format!("/oauth/apps/acme/rate-limits/{}", rule["id"].as_str().unwrap()))
         .await;
 
-    // With the positive cache, a revoked token keeps working for at most the cache's ttl.
+    // With the positive cache: answers are served without asking the gateway (the rate limit
+    // of one check a minute does not bite), and a revocation empties the cache at once,
+    // pushed through the change feed, long before the entry's ttl.
+    let ttl = Duration::from_secs(5);
+    let mut cached_auth = None;
     let cached = ResourceServer::start(support::client(&s), &st.issuer, |auth| {
-        routes(auth.with_cache(Duration::from_secs(3)))
+        let auth = auth.with_cache(ttl);
+        cached_auth = Some(auth.clone());
+        routes(auth)
     })
     .await;
+    let cached_auth = cached_auth.unwrap();
     let token = support::token(&s, &st, &mut b, "read", None).await;
     let bearer = format!("Bearer {token}");
     let url = format!("{}/mcp", cached.base);
+    for _ in 0..50 {
+        if cached_auth.cache_is_live() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cached_auth.cache_is_live(), "the change feed connects");
+    let (status, rule) = s
+        .post(
+            "/oauth/apps/acme/rate-limits",
+            json!({"name": "once", "scope": "client", "window_seconds": 60, "max_requests": 1}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{rule}");
     assert_eq!(call(reqwest::Method::POST, &url, Some(&bearer)).await.0, StatusCode::OK);
+    assert_eq!(
+        call(reqwest::Method::POST, &url, Some(&bearer)).await.0,
+        StatusCode::OK,
+        "served from the cache: the gateway would have said 429"
+    );
     let grants = s
         .get(&format!("/oauth/apps/acme/clients/{}/grants?status=active", st.client_id))
         .await
         .1;
+    let revoked_at = std::time::Instant::now();
     for g in grants["grants"].as_array().unwrap() {
         s.post_empty(&format!(
             "/oauth/apps/acme/clients/{}/grants/{}/revoke",
@@ -343,11 +370,14 @@ async fn nested_requirements_rate_limits_and_the_cache() {
         ))
         .await;
     }
-    assert_eq!(
-        call(reqwest::Method::POST, &url, Some(&bearer)).await.0,
-        StatusCode::OK,
-        "served from the cache"
-    );
-    tokio::time::sleep(Duration::from_millis(3200)).await;
-    assert_eq!(call(reqwest::Method::POST, &url, Some(&bearer)).await.0, StatusCode::UNAUTHORIZED);
+    let mut status = StatusCode::OK;
+    for _ in 0..40 {
+        status = call(reqwest::Method::POST, &url, Some(&bearer)).await.0;
+        if status != StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the revocation reached the cache");
+    assert!(revoked_at.elapsed() < ttl, "pushed, not waited out");
 }

@@ -2,6 +2,7 @@
 //! goes through (URLs, answers → typed values or [`Error`]s).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder};
@@ -97,6 +98,16 @@ impl LatchkeyClient {
 
     pub(crate) fn gateway_request(&self) -> RequestBuilder {
         self.inner.http.post(format!("{}/v1/authz/check", self.inner.gateway))
+    }
+
+    /// The change feed lives as long as the connection: the client's timeout, meant for
+    /// single calls, gives way to the feed's own idle timeout.
+    pub(crate) fn change_feed_request(&self) -> RequestBuilder {
+        self.inner
+            .http
+            .get(format!("{}/v1/authz/changes", self.inner.gateway))
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .timeout(Duration::from_secs(100 * 365 * 24 * 3600))
     }
 }
 

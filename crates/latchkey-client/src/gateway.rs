@@ -330,6 +330,12 @@ impl GatewayApi {
             _ => Err(Error::from_answer(status, &bytes)),
         }
     }
+
+    /// Opens the deployment's change feed (`GET {gateway_url}/v1/authz/changes`): see
+    /// [`crate::changes`].
+    pub async fn changes(&self) -> Result<crate::changes::ChangeFeed> {
+        crate::changes::open(&self.client).await
+    }
 }
 
 fn strings(metadata: &Value, key: &str) -> Vec<String> {

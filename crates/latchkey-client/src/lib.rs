@@ -47,6 +47,7 @@
 //! Configuration from the environment (`LATCHKEY_API_KEY`, `LATCHKEY_URL`,
 //! `LATCHKEY_GATEWAY_URL`): [`LatchkeyConfig::from_env`].
 
+pub mod changes;
 mod client;
 mod config;
 mod error;

@@ -21,6 +21,9 @@ pub struct AppState {
     pub gateway: Arc<crate::gateway::Gateway>,
     /// Throttles of the hosted sign-in and of dynamic registration.
     pub throttles: Arc<Throttles>,
+    /// Becomes `true` when the server begins to shut down, so that long-lived responses (the
+    /// change feed) end and graceful shutdown can finish.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Per-process throttles (each server instance its own).
@@ -54,6 +57,7 @@ impl AppState {
             jwks: Default::default(),
             gateway: Default::default(),
             throttles: Default::default(),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 }

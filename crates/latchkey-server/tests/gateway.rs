@@ -460,3 +460,61 @@ async fn revocations_reach_other_replicas() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Reads the change feed until its next `generation` event (bounded).
+async fn next_generation(feed: &mut reqwest::Response, buffer: &mut String) -> Option<u64> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.contains("event: generation") {
+                let data = event.lines().find_map(|l| l.strip_prefix("data: "))?;
+                return data.trim().parse().ok();
+            }
+        }
+        match tokio::time::timeout_at(deadline, feed.chunk()).await {
+            Ok(Ok(Some(bytes))) => buffer.push_str(&String::from_utf8_lossy(&bytes)),
+            Ok(Ok(None)) => return None,
+            Ok(Err(e)) => panic!("feed failed: {e}"),
+            Err(_) => panic!("no generation event within 10 s; got {buffer:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_change_feed_pushes_every_change_and_ends_on_shutdown() {
+    let s = TestServer::start().await;
+    let st = setup(&s).await;
+    let url = format!("{}/v1/authz/changes", s.base);
+    let anonymous = reqwest::get(&url).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let mut feed = s.http.get(&url).bearer_auth(&s.api_key).send().await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    assert!(feed.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut buffer = String::new();
+    let first = next_generation(&mut feed, &mut buffer)
+        .await
+        .expect("the current generation at once");
+
+    let mut b = Browser::new();
+    let t = token(&s, &st, &mut b, "read", None).await;
+    let gid = oauth::introspect(&s, &st, t["access_token"].as_str().unwrap()).await["grant_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.post_empty(&format!("/oauth/apps/acme/clients/{}/grants/{gid}/revoke", st.client_id))
+        .await;
+    let after = next_generation(&mut feed, &mut buffer).await.expect("a change event");
+    assert_ne!(after, first, "the revocation moved the generation");
+
+    s.state.stopping.send_replace(true);
+    let mut ended = false;
+    for _ in 0..5 {
+        if next_generation(&mut feed, &mut buffer).await.is_none() {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "the feed ends when the server stops");
+}

@@ -20,12 +20,15 @@ pub const CHANNEL: &str = "latchkey_changes";
 #[derive(Debug)]
 pub struct Bus {
     buckets: Box<[AtomicU64]>,
+    /// Ticks on every change, for those who wait for one (the change feed) rather than poll.
+    ticks: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for Bus {
     fn default() -> Self {
         Bus {
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            ticks: tokio::sync::watch::Sender::new(0),
         }
     }
 }
@@ -47,6 +50,7 @@ impl Bus {
     /// Something in the deployment changed.
     pub fn changed(&self, deployment: Id) {
         self.buckets[bucket(deployment)].fetch_add(1, Ordering::AcqRel);
+        self.ticks.send_modify(|t| *t = t.wrapping_add(1));
     }
 
     /// Everything may have changed (a notification may have been lost).
@@ -54,6 +58,12 @@ impl Bus {
         for b in self.buckets.iter() {
             b.fetch_add(1, Ordering::AcqRel);
         }
+        self.ticks.send_modify(|t| *t = t.wrapping_add(1));
+    }
+
+    /// Wakes on every later change (of any deployment: compare [`Bus::generation`]).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.ticks.subscribe()
     }
 }
 

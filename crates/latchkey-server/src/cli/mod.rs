@@ -104,7 +104,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listener,
         server.router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(crate::shutdown_signal())
+    .with_graceful_shutdown({
+        let stopping = server.state.stopping.clone();
+        async move {
+            crate::shutdown_signal().await;
+            stopping.send_replace(true);
+        }
+    })
     .await?;
     server.state.gateway.telemetry.flush(&server.state.store).await;
     server.state.store.close().await;

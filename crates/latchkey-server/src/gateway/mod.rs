@@ -8,6 +8,7 @@
 //! closed — then permission denied and rate limited, answered 200 with `allowed: false`.
 
 pub mod cache;
+pub mod changes;
 pub mod limiter;
 pub mod telemetry;
 

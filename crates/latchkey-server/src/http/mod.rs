@@ -202,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/logos/{app_id}", get(apps::logo))
         .route("/v1/authz/check", post(crate::gateway::check))
+        .route("/v1/authz/changes", get(crate::gateway::changes::changes))
         .route("/metrics", get(metrics))
         .merge(management())
         .merge(crate::runtime::routes())

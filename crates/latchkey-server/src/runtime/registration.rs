@@ -88,6 +88,19 @@ fn parse_metadata(headers: &HeaderMap, body: &Bytes) -> Result<ClientMetadata, O
     serde_json::from_slice(body).map_err(|e| OAuthError::new(ErrorCode::InvalidClientMetadata, format!("malformed client metadata: {e}")))
 }
 
+/// 404 unless the app allows dynamic registration.
+fn registration_closed(iss: &Issuer) -> Option<Response> {
+    (!iss.app.allow_dynamic_client_registration).then(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "this authorization server does not allow dynamic client registration",
+            ),
+        )
+    })
+}
+
 fn registration_uri(iss: &Issuer, client: &Client) -> String {
     iss.url(&format!("/oauth/register/{}", client.client_id))
 }
@@ -110,14 +123,8 @@ pub async fn register(
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return e.into_response(),
     };
-    if !iss.app.allow_dynamic_client_registration {
-        return error(
-            StatusCode::NOT_FOUND,
-            OAuthError::new(
-                ErrorCode::InvalidRequest,
-                "this authorization server does not allow dynamic client registration",
-            ),
-        );
+    if let Some(refusal) = registration_closed(&iss) {
+        return refusal;
     }
     if state.throttles.register.check_key(&peer).is_err() {
         let mut r = error(
@@ -231,14 +238,8 @@ pub async fn manage(
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return e.into_response(),
     };
-    if !iss.app.allow_dynamic_client_registration {
-        return error(
-            StatusCode::NOT_FOUND,
-            OAuthError::new(
-                ErrorCode::InvalidRequest,
-                "this authorization server does not allow dynamic client registration",
-            ),
-        );
+    if let Some(refusal) = registration_closed(&iss) {
+        return refusal;
     }
     let client = match managed(&state, &iss, &headers, &client_id).await {
         Ok(c) => c,
