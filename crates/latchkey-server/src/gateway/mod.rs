@@ -201,13 +201,16 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         }
         other => return bad_request(rid, &format!("unknown principal type {other:?}: use oauth_access_token")),
     }
-    // What the audit records of a denied check: the request as the resource server saw it.
-    let sample = json!({
-        "resource": req.resource,
-        "method": req.method,
-        "client_ip": req.client_ip.as_deref().and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok()).map(|ip| ip.to_string()),
-        "user_agent": req.user_agent.as_deref().map(|ua| ua.chars().take(256).collect::<String>()),
-    });
+    // What the audit records of a denied check: the request as the resource server saw it
+    // (built only for denials: allowed checks are the hot path).
+    let sample = || {
+        json!({
+            "resource": req.resource,
+            "method": req.method,
+            "client_ip": req.client_ip.as_deref().and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok()).map(|ip| ip.to_string()),
+            "user_agent": req.user_agent.as_deref().map(|ua| ua.chars().take(256).collect::<String>()),
+        })
+    };
 
     let now = state.clock.now();
     let caller_deployment = caller;
@@ -215,7 +218,8 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     if !SecretKind::AccessToken.looks_valid(token) {
         // Anonymous garbage has no tenant to record it under.
         if let Some(d) = caller_deployment {
-            gw.telemetry.verification_failed(d, None, None, DenyReason::Malformed, now, sample);
+            gw.telemetry
+                .verification_failed(d, None, None, DenyReason::Malformed, now, sample());
         }
         return denied(rid, DenyReason::Malformed);
     }
@@ -226,7 +230,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     metrics::counter!("latchkey_gateway_cache_total", "result" => if source == Source::Hit { "hit" } else { "miss" }).increment(1);
     let Some(t) = found.filter(|t| t.kind == latchkey_core::verify::TokenKind::Access) else {
         if let Some(d) = caller_deployment {
-            gw.telemetry.verification_failed(d, None, None, DenyReason::Unknown, now, sample);
+            gw.telemetry.verification_failed(d, None, None, DenyReason::Unknown, now, sample());
         }
         return denied(rid, DenyReason::Unknown);
     };
@@ -275,7 +279,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
             } else {
                 (Some(t.app_id), Some(t.client_id.as_str()))
             };
-            gw.telemetry.verification_failed(deployment, app_id, client, reason, now, sample);
+            gw.telemetry.verification_failed(deployment, app_id, client, reason, now, sample());
             return denied(rid, reason);
         }
     };
@@ -342,7 +346,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         body.allowed = false;
         body.reason = Some("permission_denied");
         gw.telemetry
-            .permission_denied(t.deployment_id, t.app_id, &t.client_id, &decision.missing, now, sample);
+            .permission_denied(t.deployment_id, t.app_id, &t.client_id, &decision.missing, now, sample());
         metrics::counter!("latchkey_gateway_checks_total", "outcome" => "denied", "reason" => "permission_denied").increment(1);
         return json_response(StatusCode::OK, &body);
     }
