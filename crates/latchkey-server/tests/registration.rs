@@ -240,6 +240,13 @@ async fn initial_access_tokens_when_the_app_requires_them() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     let token = t["initial_access_token"].as_str().unwrap().to_owned();
+    // Refused metadata with a good token: 400, and the token's use is not counted.
+    let (status, e, _) = register(&s, &issuer, json!({"redirect_uris": ["http://app.example/cb"]}), Some(&token)).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_redirect_uri")),
+        "{e}"
+    );
     assert_eq!(register(&s, &issuer, mcp_client(), Some(&token)).await.0, StatusCode::CREATED);
     s.post_empty(&format!(
         "/oauth/apps/acme/initial-access-tokens/{}/revoke",

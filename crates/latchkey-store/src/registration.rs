@@ -122,7 +122,19 @@ impl Store {
         from_row(&row)
     }
 
-    /// Whether `token_hash` is a live initial access token of the app; counts the use.
+    /// Whether `token_hash` is a live initial access token of the app (changes nothing).
+    pub async fn initial_access_token_valid(&self, app_id: Id, token_hash: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM initial_access_tokens WHERE app_id = $1 AND token_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)")
+            .bind(app_id.get())
+            .bind(token_hash)
+            .bind(self.now().millis())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Counts a registration made with the initial access token `token_hash`, if it is still
+    /// live; returns whether it was.
     pub async fn use_initial_access_token(&self, app_id: Id, token_hash: &str) -> Result<bool> {
         let now = self.now();
         let n = sqlx::query("UPDATE initial_access_tokens SET uses = uses + 1 WHERE app_id = $1 AND token_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)")

@@ -140,13 +140,12 @@ pub async fn register(
     if state.throttles.register.len() > 100_000 {
         state.throttles.register.retain_recent();
     }
+    // The initial access token is checked first and its use counted only once the client
+    // exists: a refused registration changes nothing.
+    let initial_token = bearer(&headers).map(|t| state.hasher.hash(t));
     if iss.app.dcr_require_initial_access_token {
-        let ok = match bearer(&headers) {
-            Some(t) => state
-                .store
-                .use_initial_access_token(iss.app.id, &state.hasher.hash(t))
-                .await
-                .unwrap_or(false),
+        let ok = match &initial_token {
+            Some(hash) => state.store.initial_access_token_valid(iss.app.id, hash).await.unwrap_or(false),
             None => false,
         };
         if !ok {
@@ -187,6 +186,11 @@ pub async fn register(
             return unavailable();
         }
     };
+    if let (true, Some(hash)) = (iss.app.dcr_require_initial_access_token, &initial_token)
+        && let Err(e) = state.store.use_initial_access_token(iss.app.id, hash).await
+    {
+        tracing::warn!(error = %e, "counting an initial access token's use");
+    }
     let mut body = metadata_response(&client);
     if let Some((plain, _)) = &secret {
         body.insert("client_secret".into(), json!(plain.expose()));
