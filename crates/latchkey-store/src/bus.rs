@@ -83,6 +83,12 @@ pub fn invalidates(action: &str) -> bool {
             | "grant.created"
             | "grant.updated"
             | "client.created"
+            // Anyone may register a client (RFC 7591); that must not flush every cache. A
+            // reaped registration never had a grant, so no token refers to it.
+            | "client.registered"
+            | "client.reaped"
+            | "initial_access_token.created"
+            | "initial_access_token.revoked"
             | "app.created"
             | "api_key.created"
             | "organization.created"
@@ -109,5 +115,6 @@ mod tests {
         bus.changed_all();
         assert_eq!(bus.generation(b), gb + 1);
         assert!(invalidates("grant.revoked") && invalidates("session.ended") && !invalidates("token.refreshed"));
+        assert!(!invalidates("client.registered") && invalidates("client.registration_deleted"));
     }
 }

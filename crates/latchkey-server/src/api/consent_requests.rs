@@ -33,16 +33,12 @@ async fn load(state: &AppState, caller: &Caller, handoff: &str) -> ApiResult<Con
     Ok(c)
 }
 
-fn issuer_of(state: &AppState, app: &latchkey_core::app::App) -> String {
-    match &app.fqdn {
-        Some(f) => format!("https://{f}"),
-        None => format!("{}/a/{}", state.settings.public_url, app.slug),
-    }
-}
-
 fn complete_url(state: &AppState, app: &latchkey_core::app::App, handoff: &str) -> String {
     let q: String = url::form_urlencoded::byte_serialize(handoff.as_bytes()).collect();
-    format!("{}/oauth/consent/complete?handoff_id={q}", issuer_of(state, app))
+    format!(
+        "{}/oauth/consent/complete?handoff_id={q}",
+        crate::runtime::issuer::issuer_url(&state.settings, app)
+    )
 }
 
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(handoff): Path<String>) -> ApiResult<Json<Value>> {
@@ -70,7 +66,7 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(handoff): P
         "handoff_id": handoff,
         "status": status,
         "expires_at": c.expires_at,
-        "app": {"id": app.id, "slug": app.slug, "name": app.name, "issuer": issuer_of(&state, &app)},
+        "app": {"id": app.id, "slug": app.slug, "name": app.name, "issuer": crate::runtime::issuer::issuer_url(&state.settings, &app)},
         "client": {
             "id": client.id, "client_id": client.client_id, "client_name": client.config.client_name,
             "client_uri": client.config.client_uri, "logo_uri": client.config.logo_uri,

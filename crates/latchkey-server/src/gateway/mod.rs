@@ -38,14 +38,15 @@ pub struct Gateway {
     pub telemetry: Telemetry,
 }
 
-#[derive(Debug, Deserialize)]
+/// No `Debug`: `value` is the bearer token itself.
+#[derive(Deserialize)]
 struct Principal {
     #[serde(rename = "type")]
     kind: String,
     value: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct CheckBody {
     principal: Principal,
     resource: String,
@@ -248,7 +249,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         }
     }
     let (app, memberships) = match tokio::try_join!(
-        gw.caches.app(&state.store, t.deployment_id, t.app_id),
+        gw.caches.app(&state.store, &state.settings, t.deployment_id, t.app_id),
         gw.caches.memberships(&state.store, t.deployment_id, t.user_id)
     ) {
         Ok(x) => x,
@@ -285,10 +286,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     };
     gw.telemetry.grant_used(t.grant_id, now);
 
-    let issuer = match &app.app.fqdn {
-        Some(f) => format!("https://{f}"),
-        None => format!("{}/a/{}", state.settings.public_url, app.app.slug),
-    };
+    let issuer = &app.issuer;
     let ri = resource_identity(t.granted_resource, &memberships);
     let s = |id: Id| id.to_string();
     let identity = Identity {
@@ -318,7 +316,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     let mut hdrs = std::collections::BTreeMap::new();
     hdrs.insert("x-wacht-oauth-client-id", t.client_id.clone());
     hdrs.insert("x-wacht-granted-resource", t.granted_resource.to_string());
-    hdrs.insert("x-wacht-oauth-issuer", issuer);
+    hdrs.insert("x-wacht-oauth-issuer", issuer.clone());
     hdrs.insert("x-wacht-principal-type", "oauth_access_token".to_owned());
     hdrs.insert("x-wacht-deployment-id", s(t.deployment_id));
     hdrs.insert("x-wacht-scopes", scope::join(&t.scopes));

@@ -130,17 +130,24 @@ impl FromRequestParts<AppState> for Issuer {
                 return Err(IssuerError::Internal);
             }
         };
-        let (issuer, secure) = match (&app.fqdn, by_path) {
-            // An app with its own domain is served only there, so it has one issuer.
-            (Some(_), true) => return Err(IssuerError::NotFound),
-            (Some(fqdn), false) => (format!("https://{fqdn}"), true),
-            (None, true) => {
-                let base = &state.settings.public_url;
-                (format!("{base}/a/{}", app.slug), base.starts_with("https://"))
-            }
-            (None, false) => return Err(IssuerError::NotFound),
-        };
+        // An app with its own domain is served only there, so it has one issuer; a path
+        // issuer only under the public URL.
+        if app.fqdn.is_some() == by_path {
+            return Err(IssuerError::NotFound);
+        }
+        let issuer = issuer_url(&state.settings, &app);
+        let secure = issuer.starts_with("https://");
         Ok(Issuer { app, issuer, secure })
+    }
+}
+
+/// The issuer identifier of `app`: `https://{fqdn}` for an app with its own domain, else
+/// `{public_url}/a/{slug}`. The one place this string is made: `iss` claims, metadata, the
+/// gateway's answers and RFC 9728 documents must all agree on it byte for byte.
+pub fn issuer_url(settings: &crate::config::Settings, app: &latchkey_core::app::App) -> String {
+    match &app.fqdn {
+        Some(fqdn) => format!("https://{fqdn}"),
+        None => format!("{}/a/{}", settings.public_url, app.slug),
     }
 }
 

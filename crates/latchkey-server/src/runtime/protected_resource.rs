@@ -48,10 +48,7 @@ pub async fn metadata(State(state): State<AppState>, uri: Uri, headers: HeaderMa
     if !app.is_active {
         return not_found();
     }
-    let issuer = match &app.fqdn {
-        Some(f) => format!("https://{f}"),
-        None => format!("{}/a/{}", state.settings.public_url, app.slug),
-    };
+    let issuer = super::issuer::issuer_url(&state.settings, &app);
     let scopes: Vec<&str> = if rs.scopes.is_empty() {
         app.scopes.iter().filter(|d| !d.archived).map(|d| d.scope.as_str()).collect()
     } else {
