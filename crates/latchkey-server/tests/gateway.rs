@@ -518,3 +518,50 @@ async fn the_change_feed_pushes_every_change_and_ends_on_shutdown() {
     }
     assert!(ended, "the feed ends when the server stops");
 }
+
+#[tokio::test]
+async fn jwt_access_tokens_are_checked_and_forgeries_refused() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    let s = TestServer::start().await;
+    let st = setup(&s).await;
+    let (status, c) = s
+        .patch(
+            &format!("/oauth/apps/acme/clients/{}", st.client_id),
+            json!({"access_token_format": "jwt"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let mut b = Browser::new();
+    let t = token(&s, &st, &mut b, "read", None).await;
+    let jwt = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(jwt.matches('.').count(), 2, "a JWT access token: {jwt}");
+
+    let (status, ok, _) = check(&s, &jwt, "mcp", &["read"]).await;
+    assert_eq!(status, StatusCode::OK, "{ok}");
+    assert_eq!(ok["allowed"], true, "{ok}");
+    assert_eq!(ok["identity"]["key_name"], st.client_id.as_str(), "{ok}");
+
+    // The same jti with a widened scope keeps the original signature: not ours.
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let mut claims: Value = serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = json!("read write admin");
+    let forged = format!("{}.{}.{}", parts[0], B64.encode(claims.to_string()), parts[2]);
+    let (status, denied, _) = check(&s, &forged, "mcp", &[]).await;
+    assert_eq!(
+        (status, denied["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unknown_token")),
+        "{denied}"
+    );
+
+    // Revocation applies to JWTs as to opaque tokens.
+    let gid = oauth::introspect(&s, &st, &jwt).await["grant_id"].as_str().unwrap().to_owned();
+    s.post_empty(&format!("/oauth/apps/acme/clients/{}/grants/{gid}/revoke", st.client_id))
+        .await;
+    let (status, revoked, _) = check(&s, &jwt, "mcp", &[]).await;
+    assert_eq!(
+        (status, revoked["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("grant_revoked")),
+        "{revoked}"
+    );
+}

@@ -25,6 +25,7 @@ use latchkey_core::{Id, scope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::runtime::tokens;
 use crate::state::AppState;
 use cache::{Caches, Source};
 use limiter::{Limiter, RuleState};
@@ -216,20 +217,34 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     let now = state.clock.now();
     let caller_deployment = caller;
     let token = req.principal.value.trim();
-    if !SecretKind::AccessToken.looks_valid(token) {
+    // Opaque tokens are stored by their hash; JWT access tokens by their `jti`, and are
+    // verified against their app's keys once their record is found.
+    let (hash, jwt) = if SecretKind::AccessToken.looks_valid(token) {
+        (state.hasher.hash(token), false)
+    } else if let Some(jti) = tokens::unverified_jti(token) {
+        (tokens::jwt_hash(state, &jti), true)
+    } else {
         // Anonymous garbage has no tenant to record it under.
         if let Some(d) = caller_deployment {
             gw.telemetry
                 .verification_failed(d, None, None, DenyReason::Malformed, now, sample());
         }
         return denied(rid, DenyReason::Malformed);
-    }
-    let (found, source) = match gw.caches.token(&state.store, &state.hasher.hash(token)).await {
+    };
+    let (found, source) = match gw.caches.token(&state.store, &hash).await {
         Ok(t) => t,
         Err(e) => return internal(rid, &e),
     };
     metrics::counter!("latchkey_gateway_cache_total", "result" => if source == Source::Hit { "hit" } else { "miss" }).increment(1);
-    let Some(t) = found.filter(|t| t.kind == latchkey_core::verify::TokenKind::Access) else {
+    let found = found.filter(|t| t.kind == latchkey_core::verify::TokenKind::Access);
+    let genuine = match (&found, jwt) {
+        (Some(t), true) => match gw.caches.app(&state.store, &state.settings, t.deployment_id, t.app_id).await {
+            Ok(app) => tokens::verify_own_jwt(&app.keys, &app.issuer, token, &["iss", "jti"]).is_some(),
+            Err(e) => return internal(rid, &e),
+        },
+        (found, _) => found.is_some(),
+    };
+    let Some(t) = found.filter(|_| genuine) else {
         if let Some(d) = caller_deployment {
             gw.telemetry.verification_failed(d, None, None, DenyReason::Unknown, now, sample());
         }

@@ -13,7 +13,6 @@ use latchkey_core::audit::Actor;
 use latchkey_core::crypto::constant_time_eq;
 use latchkey_core::oauth::Params;
 use latchkey_core::secret::SecretKind;
-use latchkey_core::signing_key::KeyStatus;
 use serde_json::Value;
 
 use super::authorize::{branding, issuer_page, redirect};
@@ -24,22 +23,8 @@ use crate::state::AppState;
 
 /// The verified claims of an `id_token_hint`.
 async fn check_hint(state: &AppState, iss: &Issuer, hint: &str) -> Option<Value> {
-    let header = jsonwebtoken::decode_header(hint).ok()?;
-    if header.alg != jsonwebtoken::Algorithm::RS256 {
-        return None;
-    }
     let keys = state.store.signing_keys_of(iss.app.id).await.ok()?;
-    let key = keys
-        .iter()
-        .filter(|k| k.status != KeyStatus::Compromised)
-        .find(|k| Some(k.kid.as_str()) == header.kid.as_deref())?;
-    let dk = jsonwebtoken::DecodingKey::from_rsa_components(key.public_jwk.get("n")?.as_str()?, key.public_jwk.get("e")?.as_str()?).ok()?;
-    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    v.validate_exp = false;
-    v.validate_aud = false;
-    v.set_issuer(&[iss.issuer.as_str()]);
-    v.set_required_spec_claims(&["iss", "sub", "aud"]);
-    jsonwebtoken::decode::<Value>(hint, &dk, &v).ok().map(|d| d.claims)
+    super::tokens::verify_own_jwt(&keys, &iss.issuer, hint, &["iss", "sub", "aud"])
 }
 
 fn aud_contains(claims: &Value, client_id: &str) -> bool {

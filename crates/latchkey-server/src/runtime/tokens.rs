@@ -7,7 +7,7 @@ use latchkey_core::crypto::{b64url, random_bytes};
 use latchkey_core::directory::User;
 use latchkey_core::jws;
 use latchkey_core::secret::SecretKind;
-use latchkey_core::signing_key::KeyStatus;
+use latchkey_core::signing_key::{KeyStatus, SigningKey};
 use latchkey_core::verify::TokenKind;
 use latchkey_core::{Id, Secret, Timestamp, scope};
 use latchkey_store::runtime::{NewToken, TokenContext};
@@ -182,23 +182,17 @@ pub fn jwt_hash(state: &AppState, jti: &str) -> String {
     state.hasher.hash(&format!("jwt:{jti}"))
 }
 
-/// How a presented token is stored: opaque tokens by their own hash, JWT access tokens (when
-/// signed by one of the app's published keys) by their `jti`. None for anything else.
-pub async fn presented_hash(state: &AppState, iss: &Issuer, token: &str) -> Option<String> {
-    if token.len() > 8192 {
-        return None;
-    }
-    if SecretKind::AccessToken.looks_valid(token) || SecretKind::RefreshToken.looks_valid(token) {
-        return Some(state.hasher.hash(token));
-    }
-    if token.matches('.').count() != 2 {
+/// The claims of a JWT this issuer signed: RS256 under one of `keys` that is not compromised
+/// (by `kid`), `iss` equal to `issuer`, and the `required` claims present. Expiry and
+/// audience are the caller's business. The one place our own JWTs are verified.
+pub fn verify_own_jwt(keys: &[SigningKey], issuer: &str, token: &str, required: &[&str]) -> Option<Value> {
+    if token.len() > 8192 || token.matches('.').count() != 2 {
         return None;
     }
     let header = jsonwebtoken::decode_header(token).ok()?;
     if header.alg != jsonwebtoken::Algorithm::RS256 {
         return None;
     }
-    let keys = state.store.signing_keys_of(iss.app.id).await.ok()?;
     let key = keys
         .iter()
         .filter(|k| k.status != KeyStatus::Compromised)
@@ -209,11 +203,31 @@ pub async fn presented_hash(state: &AppState, iss: &Issuer, token: &str) -> Opti
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.validate_exp = false;
     v.validate_aud = false;
-    v.set_issuer(&[iss.issuer.as_str()]);
-    v.set_required_spec_claims(&["iss"]);
-    let data = jsonwebtoken::decode::<Value>(token, &dk, &v).ok()?;
-    let jti = data.claims.get("jti")?.as_str()?;
-    Some(jwt_hash(state, jti))
+    v.set_issuer(&[issuer]);
+    v.set_required_spec_claims(required);
+    jsonwebtoken::decode::<Value>(token, &dk, &v).ok().map(|d| d.claims)
+}
+
+/// The `jti` a JWT access token would be stored under, read *without* verifying it: only to
+/// find the token's record, whose app's keys then verify it (`verify_own_jwt`).
+pub fn unverified_jti(token: &str) -> Option<String> {
+    if token.len() > 8192 || token.matches('.').count() != 2 {
+        return None;
+    }
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
+    claims.get("jti")?.as_str().map(str::to_owned)
+}
+
+/// How a presented token is stored: opaque tokens by their own hash, JWT access tokens (when
+/// signed by one of the app's published keys) by their `jti`. None for anything else.
+pub async fn presented_hash(state: &AppState, iss: &Issuer, token: &str) -> Option<String> {
+    if SecretKind::AccessToken.looks_valid(token) || SecretKind::RefreshToken.looks_valid(token) {
+        return Some(state.hasher.hash(token));
+    }
+    unverified_jti(token)?;
+    let keys = state.store.signing_keys_of(iss.app.id).await.ok()?;
+    let claims = verify_own_jwt(&keys, &iss.issuer, token, &["iss", "jti"])?;
+    Some(jwt_hash(state, claims.get("jti")?.as_str()?))
 }
 
 /// Seconds until `t`, never negative.
