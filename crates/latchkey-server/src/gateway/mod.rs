@@ -25,6 +25,7 @@ use latchkey_core::{Id, scope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::http::extract::{ApiKeyAuth, authenticate_api_key, is_json};
 use crate::runtime::tokens;
 use crate::state::AppState;
 use cache::{Caches, Source};
@@ -153,29 +154,15 @@ pub async fn check(State(state): State<AppState>, headers: HeaderMap, body: Byte
 async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> Response {
     let gw = &state.gateway;
     // Who is asking: a backend API key, or nobody (allowed per deployment, checked below).
-    let caller = match headers.get(header::AUTHORIZATION) {
-        None => None,
-        Some(v) => {
-            let key = v
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                .map(str::trim);
-            let Some(key) = key.filter(|k| SecretKind::ApiKey.looks_valid(k)) else {
-                return unauthenticated(rid, "send a backend API key as Authorization: Bearer lk_api_…");
-            };
-            match gw.caches.api_key(&state.store, &state.hasher.hash(key)).await {
-                Ok(Some(k)) => Some(k.deployment_id),
-                Ok(None) => return unauthenticated(rid, "the API key is unknown or revoked"),
-                Err(e) => return internal(rid, &e),
-            }
-        }
+    let caller = match authenticate_api_key(state, headers).await {
+        Ok(ApiKeyAuth::Missing) => None,
+        Ok(ApiKeyAuth::Found(k)) => Some(k.deployment_id),
+        Ok(ApiKeyAuth::Invalid(_)) => return unauthenticated(rid, "send a backend API key as Authorization: Bearer lk_api_…"),
+        Ok(ApiKeyAuth::Unknown) => return unauthenticated(rid, "the API key is unknown or revoked"),
+        Err(e) => return internal(rid, &e),
     };
 
-    let ct_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
+    let ct_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json);
     if !ct_json {
         return bad_request(rid, "send the check as JSON with Content-Type: application/json");
     }
@@ -215,7 +202,6 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     };
 
     let now = state.clock.now();
-    let caller_deployment = caller;
     let token = req.principal.value.trim();
     // Opaque tokens are stored by their hash; JWT access tokens by their `jti`, and are
     // verified against their app's keys once their record is found.
@@ -225,7 +211,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         (tokens::jwt_hash(state, &jti), true)
     } else {
         // Anonymous garbage has no tenant to record it under.
-        if let Some(d) = caller_deployment {
+        if let Some(d) = caller {
             gw.telemetry
                 .verification_failed(d, None, None, DenyReason::Malformed, now, sample());
         }
@@ -245,13 +231,13 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         (found, _) => found.is_some(),
     };
     let Some(t) = found.filter(|_| genuine) else {
-        if let Some(d) = caller_deployment {
+        if let Some(d) = caller {
             gw.telemetry.verification_failed(d, None, None, DenyReason::Unknown, now, sample());
         }
         return denied(rid, DenyReason::Unknown);
     };
     // Anonymous checks only where the token's deployment allows them.
-    if caller_deployment.is_none() {
+    if caller.is_none() {
         let allowed = match gw.caches.settings(&state.store, t.deployment_id).await {
             Ok(s) => s.get("allow_anonymous_gateway").and_then(Value::as_bool).unwrap_or(false),
             Err(e) => return internal(rid, &e),
@@ -277,7 +263,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         memberships: &memberships,
     };
     let check = CheckRequest {
-        caller_deployment,
+        caller_deployment: caller,
         resource: &req.resource,
         required_permissions: &required,
     };
@@ -285,17 +271,12 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         Ok(d) => d,
         Err(reason) => {
             // A token of another tenant is recorded for the caller, never for the token's owner.
-            let deployment = if reason == DenyReason::WrongTenant {
-                caller_deployment.unwrap_or(t.deployment_id)
-            } else {
-                t.deployment_id
-            };
-            let (app_id, client) = if reason == DenyReason::WrongTenant {
-                (None, None)
-            } else {
-                (Some(t.app_id), Some(t.client_id.as_str()))
-            };
-            gw.telemetry.verification_failed(deployment, app_id, client, reason, now, sample());
+            match (reason, caller) {
+                (DenyReason::WrongTenant, Some(c)) => gw.telemetry.verification_failed(c, None, None, reason, now, sample()),
+                _ => gw
+                    .telemetry
+                    .verification_failed(t.deployment_id, Some(t.app_id), Some(&t.client_id), reason, now, sample()),
+            }
             return denied(rid, reason);
         }
     };

@@ -4,12 +4,17 @@
 
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use bytes::Bytes;
 use latchkey_core::audit::Actor;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::{Id, Timestamp};
+use latchkey_store::StoreError;
+use latchkey_store::deployments::ApiKey;
 use serde::de::DeserializeOwned;
 
 use crate::http::DeploymentScope;
@@ -28,46 +33,71 @@ pub struct Caller {
     pub actor: Actor,
 }
 
+/// The credentials of `Authorization: <scheme> <credentials>`, the scheme compared without
+/// regard to case (RFC 7235 §2.1). `None` when the header is missing, not text, or of another
+/// scheme. The one place the Authorization header is read.
+pub fn credentials<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (name, rest) = value.split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+/// What a request's `Authorization` header says about a backend API key.
+pub enum ApiKeyAuth {
+    /// No Authorization header at all.
+    Missing,
+    /// A header that cannot be a backend API key; the reason.
+    Invalid(&'static str),
+    /// Well-formed, but not a live key.
+    Unknown,
+    Found(Arc<ApiKey>),
+}
+
+/// Authenticates the backend API key of a request (the backend API and the gateway both
+/// use this), and records the key's use at most once a minute, off the request path.
+pub async fn authenticate_api_key(state: &AppState, headers: &HeaderMap) -> Result<ApiKeyAuth, StoreError> {
+    if !headers.contains_key(AUTHORIZATION) {
+        return Ok(ApiKeyAuth::Missing);
+    }
+    let Some(token) = credentials(headers, "Bearer") else {
+        return Ok(ApiKeyAuth::Invalid("use the Bearer scheme: Authorization: Bearer <key>"));
+    };
+    if !SecretKind::ApiKey.looks_valid(token) {
+        return Ok(ApiKeyAuth::Invalid("the API key is malformed: backend API keys start with lk_api_"));
+    }
+    let Some(key) = state.gateway.caches.api_key(&state.store, &state.hasher.hash(token)).await? else {
+        return Ok(ApiKeyAuth::Unknown);
+    };
+    if state.gateway.caches.should_touch(key.id) {
+        let (store, key_id) = (state.store.clone(), key.id);
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_api_key(key_id).await {
+                tracing::warn!(error = %e, "could not record API key use");
+            }
+        });
+    }
+    Ok(ApiKeyAuth::Found(key))
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("send your backend API key as Authorization: Bearer <key>", CHALLENGE))?;
-        let value = header
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text", CHALLENGE_INVALID))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .ok_or_else(|| ApiError::unauthorized("use the Bearer scheme: Authorization: Bearer <key>", CHALLENGE_INVALID))?;
-        if !SecretKind::ApiKey.looks_valid(token) {
-            return Err(ApiError::unauthorized(
-                "the API key is malformed: backend API keys start with lk_api_",
-                CHALLENGE_INVALID,
-            ));
-        }
-        let key = state
-            .gateway
-            .caches
-            .api_key(&state.store, &state.hasher.hash(token))
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID))?;
+        let key = match authenticate_api_key(state, &parts.headers).await? {
+            ApiKeyAuth::Found(key) => key,
+            ApiKeyAuth::Missing => {
+                return Err(ApiError::unauthorized(
+                    "send your backend API key as Authorization: Bearer <key>",
+                    CHALLENGE,
+                ));
+            }
+            ApiKeyAuth::Invalid(why) => return Err(ApiError::unauthorized(why, CHALLENGE_INVALID)),
+            ApiKeyAuth::Unknown => return Err(ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID)),
+        };
         if let Some(DeploymentScope(raw)) = parts.extensions.get::<DeploymentScope>()
             && raw.parse::<Id>().ok() != Some(key.deployment_id)
         {
             return Err(ApiError::forbidden("this API key belongs to another deployment"));
-        }
-        if state.gateway.caches.should_touch(key.id) {
-            let (store, key_id) = (state.store.clone(), key.id);
-            tokio::spawn(async move {
-                if let Err(e) = store.touch_api_key(key_id).await {
-                    tracing::warn!(error = %e, "could not record API key use");
-                }
-            });
         }
         Ok(Caller {
             deployment_id: key.deployment_id,
@@ -77,7 +107,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn is_json(ct: &str) -> bool {
+/// Whether a Content-Type is JSON (`application/json` or `application/*+json`).
+pub fn is_json(ct: &str) -> bool {
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

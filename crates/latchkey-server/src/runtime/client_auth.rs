@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::issuer::Issuer;
 use super::jwks_fetch::JwksFetcher;
+use crate::http::extract::credentials;
 use crate::state::AppState;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -85,13 +86,6 @@ fn form_decode(s: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn basic_header(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-}
-
 fn decode_basic(b64: &str) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
@@ -104,14 +98,14 @@ fn decode_basic(b64: &str) -> Option<(String, String)> {
 /// The id/secret pair a request authenticates with (HTTP Basic, or client_id +
 /// client_secret in the body), if that is how it authenticates.
 pub fn secret_credentials(headers: &HeaderMap, p: &Params) -> Option<(String, String)> {
-    match basic_header(headers) {
+    match credentials(headers, "Basic") {
         Some(b) => decode_basic(b),
         None => Some((p.single("client_id").ok()??.to_owned(), p.single("client_secret").ok()??.to_owned())),
     }
 }
 
 fn presented(headers: &HeaderMap, p: &Params) -> Result<Presented, EndpointError> {
-    let basic = basic_header(headers);
+    let basic = credentials(headers, "Basic");
     let body_id = p.single("client_id")?.map(str::to_owned);
     let body_secret = p.single("client_secret")?;
     let assertion = p.single("client_assertion")?;

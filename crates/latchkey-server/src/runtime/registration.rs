@@ -23,7 +23,10 @@ use latchkey_store::clients::NewClient;
 use serde_json::{Value, json};
 
 use super::issuer::{ActiveIssuer, Issuer, IssuerError};
+use super::token::no_store;
+use super::userinfo::bearer_error;
 use crate::credentials;
+use crate::http::extract;
 use crate::state::AppState;
 
 /// The peer's IP address when the server runs with connection info (`latchkey serve` does);
@@ -44,37 +47,22 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
 }
 
 fn json_no_store(status: StatusCode, body: Value) -> Response {
-    let mut r = (status, axum::Json(body)).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    let mut r = no_store(body);
+    *r.status_mut() = status;
     r
 }
 
+/// An RFC 7591 §3.2.2 error; a 401 (the initial or registration access token) is an RFC 6750
+/// bearer error with its challenge.
 fn error(status: StatusCode, e: OAuthError) -> Response {
-    let mut r = json_no_store(status, json!({"error": e.code.as_str(), "error_description": e.description}));
     if status == StatusCode::UNAUTHORIZED {
-        let challenge = format!(
-            "Bearer error=\"{}\", error_description=\"{}\"",
-            e.code.as_str(),
-            e.description.replace('"', "'")
-        );
-        if let Ok(v) = HeaderValue::from_str(&challenge) {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
+        return bearer_error(status, Some(e.code.as_str()), &e.description, None);
     }
-    r
+    json_no_store(status, json!({"error": e.code.as_str(), "error_description": e.description}))
 }
 
 fn bad(e: OAuthError) -> Response {
     error(StatusCode::BAD_REQUEST, e)
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
 }
 
 fn parse_metadata(headers: &HeaderMap, body: &Bytes) -> Result<ClientMetadata, OAuthError> {
@@ -142,7 +130,7 @@ pub async fn register(
     }
     // The initial access token is checked first and its use counted only once the client
     // exists: a refused registration changes nothing.
-    let initial_token = bearer(&headers).map(|t| state.hasher.hash(t));
+    let initial_token = extract::credentials(&headers, "Bearer").map(|t| state.hasher.hash(t));
     if iss.app.dcr_require_initial_access_token {
         let ok = match &initial_token {
             Some(hash) => state.store.initial_access_token_valid(iss.app.id, hash).await.unwrap_or(false),
@@ -213,7 +201,7 @@ async fn managed(state: &AppState, iss: &Issuer, headers: &HeaderMap, client_id:
             ),
         )
     };
-    let token = bearer(headers)
+    let token = extract::credentials(headers, "Bearer")
         .filter(|t| SecretKind::RegistrationToken.looks_valid(t))
         .ok_or_else(deny)?;
     match state

@@ -12,37 +12,47 @@ use serde_json::json;
 use super::issuer::{Issuer, IssuerError};
 use super::token::{issuer_error, no_store};
 use super::tokens;
+use crate::http::extract::credentials;
 use crate::state::AppState;
 
-/// An RFC 6750 §3 error response.
+/// A challenge attribute value: RFC 6750 §3 allows only `%x20-21 / %x23-5B / %x5D-7E`
+/// inside the quotes, so `"` and `\` become `'` and `/`, and anything else that is not
+/// printable ASCII `?` — never a header that fails to build and is silently dropped.
+fn quoted(s: &str) -> String {
+    let inner: String = s
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect();
+    format!("\"{inner}\"")
+}
+
+/// An RFC 6750 §3 error response: JSON with `no-store`, and the `Bearer` challenge.
 pub fn bearer_error(status: StatusCode, error: Option<&str>, description: &str, scope: Option<&str>) -> Response {
     let mut challenge = String::from("Bearer realm=\"latchkey\"");
     if let Some(e) = error {
-        challenge.push_str(&format!(", error=\"{e}\", error_description=\"{}\"", description.replace('"', "'")));
+        challenge.push_str(&format!(", error={}, error_description={}", quoted(e), quoted(description)));
     }
     if let Some(s) = scope {
-        challenge.push_str(&format!(", scope=\"{s}\""));
+        challenge.push_str(&format!(", scope={}", quoted(s)));
     }
-    let body = match error {
-        Some(e) => json!({"error": e, "error_description": description}),
-        None => json!({"error": "invalid_request", "error_description": description}),
-    };
-    let mut r = (status, axum::Json(body)).into_response();
+    let body = json!({"error": error.unwrap_or("invalid_request"), "error_description": description});
+    let mut r = no_store(body);
+    *r.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
 /// The bearer token of a request: `Authorization: Bearer …`, or an `access_token` form field
 /// on POST (RFC 6750 §2.2). Both at once is an error.
 pub fn bearer(method: &Method, headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, &'static str> {
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|t| t.trim().to_owned());
+    let from_header = credentials(headers, "Bearer").map(str::to_owned);
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -111,4 +121,22 @@ pub async fn userinfo(
     let mut claims = json!({"sub": user.id.to_string()});
     tokens::add_user_claims(&mut claims, &user, &t.scopes);
     no_store(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenge_values_stay_within_rfc_6750() {
+        assert_eq!(quoted("plain text"), "\"plain text\"");
+        assert_eq!(quoted("say \"hi\" \\ café"), "\"say 'hi' / caf?\"");
+        let r = bearer_error(StatusCode::UNAUTHORIZED, Some("invalid_token"), "naïve \"token\"", Some("read"));
+        let challenge = r.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
+        assert_eq!(
+            challenge,
+            "Bearer realm=\"latchkey\", error=\"invalid_token\", error_description=\"na?ve 'token'\", scope=\"read\""
+        );
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    }
 }
