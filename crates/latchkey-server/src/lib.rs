@@ -69,38 +69,53 @@ async fn bootstrap(state: &AppState) -> anyhow::Result<Option<Secret>> {
 /// How often the gateway's batched writes (grant last-used times, aggregated denials) land.
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Writes the gateway's gathered telemetry every [`FLUSH_EVERY`], off the check path. The task
-/// ends with the last handle to the state.
-fn spawn_flusher(state: &AppState) {
-    let weak = std::sync::Arc::downgrade(&state.gateway);
-    let store = state.store.clone();
+/// Runs `job` every `every` — the first time one period after start-up, not at it — for as
+/// long as the state is alive (its gateway has a handle left).
+fn spawn_periodic<Fut>(state: &AppState, every: std::time::Duration, job: impl Fn() -> Fut + Send + 'static)
+where
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let alive = std::sync::Arc::downgrade(&state.gateway);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        let mut tick = tokio::time::interval(every);
         tick.tick().await;
         loop {
             tick.tick().await;
-            let Some(gw) = weak.upgrade() else { break };
-            gw.telemetry.flush(&store).await;
+            if alive.strong_count() == 0 {
+                break;
+            }
+            job().await;
         }
     });
 }
 
-/// Deletes abandoned dynamic registrations once an hour.
-fn spawn_reaper(state: &AppState) {
-    let weak = std::sync::Arc::downgrade(&state.gateway);
-    let (store, clock, age) = (state.store.clone(), state.clock.clone(), state.settings.dcr_reap_after);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            if weak.upgrade().is_none() {
-                break;
+/// Writes the gateway's gathered telemetry every [`FLUSH_EVERY`], off the check path.
+fn spawn_flusher(state: &AppState) {
+    let (gateway, store) = (std::sync::Arc::downgrade(&state.gateway), state.store.clone());
+    spawn_periodic(state, FLUSH_EVERY, move || {
+        let (gateway, store) = (gateway.clone(), store.clone());
+        async move {
+            if let Some(gw) = gateway.upgrade() {
+                gw.telemetry.flush(&store).await;
             }
-            let before = clock.now().plus_seconds(-(age.as_secs() as i64));
-            match store.reap_unused_registrations(before).await {
+        }
+    });
+}
+
+/// Once an hour: deletes abandoned dynamic registrations and expired client-assertion `jti`s.
+fn spawn_reaper(state: &AppState) {
+    let (store, clock, age) = (state.store.clone(), state.clock.clone(), state.settings.dcr_reap_after);
+    spawn_periodic(state, std::time::Duration::from_secs(3600), move || {
+        let (store, clock) = (store.clone(), clock.clone());
+        async move {
+            let now = clock.now();
+            match store.reap_unused_registrations(now.plus_seconds(-(age.as_secs() as i64))).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reaped = n, "deleted dynamic registrations that were never used"),
                 Err(e) => tracing::warn!(error = %e, "reaping registrations"),
+            }
+            if let Err(e) = store.reap_expired_assertion_jtis(now).await {
+                tracing::warn!(error = %e, "reaping client assertion ids");
             }
         }
     });

@@ -312,6 +312,20 @@ async fn never_used_registrations_are_reaped() {
         .get(&format!("/oauth/apps/acme/clients/{}", used["client_id"].as_str().unwrap()))
         .await;
     assert_eq!(status, StatusCode::OK);
+
+    // Deleting the used registration revokes its grant, audited per grant like every revocation.
+    let r = s
+        .http
+        .delete(used["registration_client_uri"].as_str().unwrap())
+        .bearer_auth(used["registration_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, ev) = s.get("/audit-events?action=grant.revoked").await;
+    let revoked = &ev["events"][0];
+    assert_eq!(revoked["client_id"], used["client_id"], "{ev}");
+    assert_eq!(revoked["details"]["reason"], "client deregistered", "{ev}");
 }
 
 #[tokio::test]

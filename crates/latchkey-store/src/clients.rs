@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 
 use crate::apps::diff;
 use crate::audit::record;
+use crate::grants::{GrantFilter, revoke_grants_where};
 use crate::row::{RowExt, flag, to_json};
 use crate::{Result, Store, StoreError, Tx};
 
@@ -122,6 +123,9 @@ pub struct NewClient {
     pub secret: Option<NewSecret>,
     /// For dynamically registered clients: the HMAC of the RFC 7592 registration access token.
     pub registration_token_hash: Option<String>,
+    /// The HMAC of the initial access token the registration was made with, whose use is
+    /// counted in the same transaction (the registration fails if it is no longer live).
+    pub initial_access_token_hash: Option<String>,
 }
 
 impl Store {
@@ -133,6 +137,7 @@ impl Store {
             registration,
             secret,
             registration_token_hash,
+            initial_access_token_hash,
         } = new;
         let (id, secret) = (*id, secret.as_ref());
         let now = self.now();
@@ -154,6 +159,9 @@ impl Store {
         .map_err(StoreError::unique(|| "a client with this client_id already exists".into()))?;
         if let Some(s) = secret {
             insert_secret(&mut tx, id, s, actor, now).await?;
+        }
+        if let Some(h) = initial_access_token_hash {
+            crate::registration::count_initial_access_token_use(&mut tx, app.id, h, now).await?;
         }
         let client = load_client(&mut tx, id).await?;
         record(
@@ -232,13 +240,15 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         expire_secrets(&mut tx, client.id, now).await?;
-        let revoked = sqlx::query("UPDATE oauth_grants SET status = 'revoked', revoked_at = $1, revoked_by = $2, revoke_reason = 'client deregistered', updated_at = $1 WHERE client_id = $3 AND status = 'active'")
-            .bind(now.millis())
-            .bind(actor.reference())
-            .bind(client.id.get())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let revoked = revoke_grants_where(
+            &mut tx,
+            client.deployment_id,
+            GrantFilter::Client(client.id),
+            "client deregistered",
+            actor,
+            now,
+        )
+        .await?;
         record(
             &mut tx,
             client.deployment_id,

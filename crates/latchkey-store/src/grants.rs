@@ -62,6 +62,7 @@ async fn load_grant(tx: &mut Tx, id: Id) -> Result<Grant> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum GrantFilter {
     User(Id),
+    Client(Id),
     Resource(GrantedResource),
 }
 
@@ -77,6 +78,9 @@ pub(crate) async fn revoke_grants_where(
     let base = format!("{SELECT} WHERE g.deployment_id = $1 AND g.status = 'active'");
     let q = match filter {
         GrantFilter::User(id) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.user_id = $2")))
+            .bind(deployment_id.get())
+            .bind(id.get()),
+        GrantFilter::Client(id) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.client_id = $2")))
             .bind(deployment_id.get())
             .bind(id.get()),
         GrantFilter::Resource(r) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.resource = $2")))
@@ -121,6 +125,18 @@ async fn mark_revoked(tx: &mut Tx, g: &Grant, reason: &str, actor: &Actor, now: 
 }
 
 impl Store {
+    /// The user's active grants to a client, newest first (for remembered consent).
+    pub async fn active_grants_for(&self, client_record_id: Id, user_id: Id) -> Result<Vec<Grant>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE g.client_id = $1 AND g.user_id = $2 AND g.status = 'active' ORDER BY g.id DESC"
+        )))
+        .bind(client_record_id.get())
+        .bind(user_id.get())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
     /// Records a user's approval. An active grant for the same (client, user, resource) is
     /// widened to the union of its scopes and the new ones instead of duplicated.
     pub async fn upsert_grant(&self, deployment_id: Id, new: &NewGrant, actor: &Actor) -> Result<Grant> {

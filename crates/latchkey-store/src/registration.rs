@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit::record;
 use crate::row::{RowExt, opt_ts};
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InitialAccessToken {
@@ -122,28 +122,39 @@ impl Store {
         from_row(&row)
     }
 
-    /// Whether `token_hash` is a live initial access token of the app (changes nothing).
+    /// Whether `token_hash` is a live initial access token of the app (changes nothing): the
+    /// early answer; the use is counted when the client is created (`NewClient`).
     pub async fn initial_access_token_valid(&self, app_id: Id, token_hash: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM initial_access_tokens WHERE app_id = $1 AND token_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)")
-            .bind(app_id.get())
-            .bind(token_hash)
-            .bind(self.now().millis())
-            .fetch_one(self.pool())
-            .await?;
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM initial_access_tokens WHERE {LIVE}"
+        )))
+        .bind(app_id.get())
+        .bind(token_hash)
+        .bind(self.now().millis())
+        .fetch_one(self.pool())
+        .await?;
         Ok(n == 1)
     }
+}
 
-    /// Counts a registration made with the initial access token `token_hash`, if it is still
-    /// live; returns whether it was.
-    pub async fn use_initial_access_token(&self, app_id: Id, token_hash: &str) -> Result<bool> {
-        let now = self.now();
-        let n = sqlx::query("UPDATE initial_access_tokens SET uses = uses + 1 WHERE app_id = $1 AND token_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)")
-            .bind(app_id.get())
-            .bind(token_hash)
-            .bind(now.millis())
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-        Ok(n == 1)
+/// A live initial access token of app `$1` with hash `$2` at time `$3`.
+const LIVE: &str = "app_id = $1 AND token_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)";
+
+/// Counts a registration with the initial access token `token_hash` in the registration's own
+/// transaction; `NotFound` (which rolls the registration back) if it is no longer live.
+pub(crate) async fn count_initial_access_token_use(tx: &mut Tx, app_id: Id, token_hash: &str, now: Timestamp) -> Result<()> {
+    let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE initial_access_tokens SET uses = uses + 1 WHERE {LIVE}"
+    )))
+    .bind(app_id.get())
+    .bind(token_hash.to_owned())
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound("initial access token"))
     }
 }

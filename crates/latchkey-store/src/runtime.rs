@@ -6,7 +6,7 @@
 use latchkey_core::audit::{Actor, NewAuditEvent};
 use latchkey_core::authorize::AuthorizationRequest;
 use latchkey_core::consent::{Memberships, OrgMembership, WorkspaceMembership};
-use latchkey_core::grant::{Grant, GrantedResource};
+use latchkey_core::grant::GrantedResource;
 use latchkey_core::verify::{TokenKind, TokenState};
 use latchkey_core::{Id, Timestamp, scope};
 use serde_json::json;
@@ -428,15 +428,17 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(0) };
         let session = session_from_row(&row)?;
-        if session.ended_at.is_some() {
-            return Ok(0);
-        }
-        sqlx::query("UPDATE user_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3")
+        // Single use is a conditional update: of two concurrent logouts one ends the session.
+        let ended = sqlx::query("UPDATE user_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
             .bind(now.millis())
             .bind(reason.to_owned())
             .bind(session_id.get())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if ended != 1 {
+            return Ok(0);
+        }
         // Its tokens die with it: every check of a token looks at its session (reason
         // "session ended"), so they are not marked one by one.
         let affected: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oauth_tokens WHERE session_id = $1 AND revoked_at IS NULL")
@@ -562,22 +564,6 @@ impl Store {
     }
 
     // ----- grants and memberships for consent -----
-
-    /// The user's active grants to a client.
-    pub async fn active_grants_for(&self, client_record_id: Id, user_id: Id) -> Result<Vec<Grant>> {
-        let rows = sqlx::query(
-            "SELECT id, deployment_id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND status = 'active' ORDER BY id DESC",
-        )
-        .bind(client_record_id.get())
-        .bind(user_id.get())
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(self.grant(r.id("deployment_id")?, r.id("id")?).await?);
-        }
-        Ok(out)
-    }
 
     /// The user's organizations and workspaces with names and permissions.
     pub async fn memberships_of(&self, user_id: Id) -> Result<Memberships> {
@@ -893,13 +879,18 @@ impl Store {
         Ok(revoked > 0)
     }
 
-    /// Records a client assertion's `jti`; false if it was seen before (a replay).
-    pub async fn use_assertion_jti(&self, client_record_id: Id, jti: &str, expires_at: Timestamp) -> Result<bool> {
-        let now = self.now();
-        sqlx::query("DELETE FROM client_assertion_jtis WHERE expires_at < $1")
+    /// Forgets client assertion `jti`s that have expired (their assertions are refused for
+    /// their `exp` anyway); run periodically, not on the token endpoint.
+    pub async fn reap_expired_assertion_jtis(&self, now: Timestamp) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM client_assertion_jtis WHERE expires_at < $1")
             .bind(now.millis())
             .execute(self.pool())
-            .await?;
+            .await?
+            .rows_affected())
+    }
+
+    /// Records a client assertion's `jti`; false if it was seen before (a replay).
+    pub async fn use_assertion_jti(&self, client_record_id: Id, jti: &str, expires_at: Timestamp) -> Result<bool> {
         let r = sqlx::query("INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3)")
             .bind(client_record_id.get())
             .bind(jti.to_owned())

@@ -45,6 +45,7 @@ pub async fn create(
         registration: Registration::Manual,
         secret: secret.as_ref().map(|(_, rec)| rec.clone()),
         registration_token_hash: None,
+        initial_access_token_hash: None,
     };
     let client = state.store.create_client(&app, &new, &caller.actor).await?;
     let body = serde_json::to_value(ClientView {

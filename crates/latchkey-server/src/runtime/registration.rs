@@ -19,6 +19,7 @@ use latchkey_core::client::{Client, Registration};
 use latchkey_core::oauth::{ErrorCode, OAuthError};
 use latchkey_core::registration::{ClientMetadata, metadata_response};
 use latchkey_core::secret::{SecretKind, generate_client_id};
+use latchkey_store::StoreError;
 use latchkey_store::clients::NewClient;
 use serde_json::{Value, json};
 
@@ -161,6 +162,7 @@ pub async fn register(
         registration: Registration::Dynamic,
         secret: secret.as_ref().map(|(_, r)| r.clone()),
         registration_token_hash: Some(state.hasher.hash(registration_token.expose())),
+        initial_access_token_hash: initial_token.filter(|_| iss.app.dcr_require_initial_access_token),
     };
     let actor = Actor {
         kind: latchkey_core::audit::ActorKind::Client,
@@ -169,16 +171,18 @@ pub async fn register(
     };
     let client = match state.store.create_client(&iss.app, &new, &actor).await {
         Ok(c) => c,
+        // Revoked or expired between the early check and now: nothing was registered.
+        Err(StoreError::NotFound("initial access token")) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                OAuthError::new(ErrorCode::InvalidToken, "a valid initial access token is required to register"),
+            );
+        }
         Err(e) => {
             tracing::error!(error = %e, "registering a client");
             return unavailable();
         }
     };
-    if let (true, Some(hash)) = (iss.app.dcr_require_initial_access_token, &initial_token)
-        && let Err(e) = state.store.use_initial_access_token(iss.app.id, hash).await
-    {
-        tracing::warn!(error = %e, "counting an initial access token's use");
-    }
     let mut body = metadata_response(&client);
     if let Some((plain, _)) = &secret {
         body.insert("client_secret".into(), json!(plain.expose()));
