@@ -34,6 +34,16 @@ impl App {
         self.scopes.iter().find(|d| d.scope == name)
     }
 
+    /// Whether clients may ask for `name` now: defined and not archived.
+    pub fn offers_scope(&self, name: &str) -> bool {
+        self.scope(name).is_some_and(|d| !d.archived)
+    }
+
+    /// The scopes clients may ask for now, in order.
+    pub fn active_scopes(&self) -> impl Iterator<Item = &str> {
+        self.scopes.iter().filter(|d| !d.archived).map(|d| d.scope.as_str())
+    }
+
     pub fn scope_mut(&mut self, name: &str) -> Option<&mut ScopeDefinition> {
         self.scopes.iter_mut().find(|d| d.scope == name)
     }

@@ -213,7 +213,7 @@ pub fn check_scope(p: &Params, app: &App, resources: &[String], servers: &[Resou
             } else {
                 from_servers
             };
-            base.into_iter().filter(|s| app.scope(s).is_some_and(|d| !d.archived)).collect()
+            base.into_iter().filter(|s| app.offers_scope(s)).collect()
         }
     };
     let mut out: Vec<String> = Vec::new();
@@ -221,7 +221,7 @@ pub fn check_scope(p: &Params, app: &App, resources: &[String], servers: &[Resou
         if !scope::is_scope_token(&s) {
             return Err(OAuthError::invalid_scope(format!("{s:?} is not a valid scope")));
         }
-        let known = is_oidc_scope(&s) || app.scope(&s).is_some_and(|d| !d.archived);
+        let known = is_oidc_scope(&s) || app.offers_scope(&s);
         if !known {
             return Err(OAuthError::invalid_scope(format!("{s:?} is not a scope of this application")));
         }

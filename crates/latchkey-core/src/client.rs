@@ -68,7 +68,9 @@ impl AuthMethod {
         self == AuthMethod::ClientSecretJwt
     }
 
-    fn signing_algs(self) -> &'static [&'static str] {
+    /// The JWS algorithms a client of this method may sign its assertions with (none for
+    /// methods without assertions). Registration, assertion checks and discovery use this.
+    pub fn signing_algs(self) -> &'static [&'static str] {
         match self {
             AuthMethod::ClientSecretJwt => &["HS256", "HS384", "HS512"],
             AuthMethod::PrivateKeyJwt => &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"],

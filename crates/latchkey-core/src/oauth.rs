@@ -117,10 +117,6 @@ impl Params {
         )
     }
 
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Params(pairs)
-    }
-
     /// The single value of `name`; empty values count as absent (RFC 6749 §3.1). A repeated
     /// parameter is an `invalid_request`.
     pub fn single(&self, name: &str) -> Result<Option<&str>, OAuthError> {
@@ -145,14 +141,6 @@ impl Params {
             .filter(|(k, v)| k == name && !v.is_empty())
             .map(|(_, v)| v.as_str())
             .collect()
-    }
-
-    pub fn contains(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
-    }
-
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.0
     }
 }
 

@@ -56,7 +56,7 @@ pub struct ClientMetadata {
     #[serde(default)]
     pub client_id: Option<String>,
     #[serde(default)]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<crate::Secret>,
 }
 
 fn metadata_error(e: ValidationErrors) -> OAuthError {

@@ -70,6 +70,11 @@ pub fn error_to_request(iss: &Issuer, req: &AuthorizationRequest, code: ErrorCod
     )
 }
 
+/// The `Set-Cookie` value that binds this browser (set when [`browser_binding`] says so).
+pub fn browser_cookie(browser: &str, secure: bool) -> axum::http::HeaderValue {
+    cookies::set(cookies::browser_name(secure), browser, secure, Some(BROWSER_COOKIE_SECONDS))
+}
+
 /// The browser-binding cookie's value, and whether it has to be set.
 pub fn browser_binding(headers: &HeaderMap, secure: bool) -> (String, bool) {
     match cookies::get(headers, cookies::browser_name(secure)).filter(|v| v.len() >= 32 && v.len() <= 64) {
@@ -201,15 +206,7 @@ pub async fn authorize(
     };
     let mut resp = redirect(&method, &next);
     if new_browser {
-        resp.headers_mut().append(
-            header::SET_COOKIE,
-            cookies::set(
-                cookies::browser_name(iss.secure),
-                &browser,
-                iss.secure,
-                Some(BROWSER_COOKIE_SECONDS),
-            ),
-        );
+        resp.headers_mut().append(header::SET_COOKIE, browser_cookie(&browser, iss.secure));
     }
     pages::harden(&mut resp);
     resp

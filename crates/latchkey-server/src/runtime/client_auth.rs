@@ -63,7 +63,7 @@ impl IntoResponse for EndpointError {
 
 fn invalid_client(d: impl Into<String>, basic: bool) -> EndpointError {
     EndpointError {
-        error: OAuthError::new(ErrorCode::InvalidClient, d),
+        error: OAuthError::invalid_client(d),
         basic,
     }
 }
@@ -234,18 +234,7 @@ async fn check_secret(state: &AppState, client: &Client, secret: &str, basic: bo
     Ok(())
 }
 
-const ASYMMETRIC: [Algorithm; 8] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-];
-const SYMMETRIC: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
-
+/// The JOSE name of an algorithm (`RS256`…): jsonwebtoken's variants are named so.
 fn alg_name(a: Algorithm) -> String {
     format!("{a:?}")
 }
@@ -253,16 +242,9 @@ fn alg_name(a: Algorithm) -> String {
 async fn check_assertion(state: &AppState, iss: &Issuer, client: &Client, assertion: &str, endpoint: &str) -> Result<(), EndpointError> {
     let fail = |d: &str| invalid_client(format!("client assertion rejected: {d}"), false);
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| fail("malformed header"))?;
-    let allowed: &[Algorithm] = match client.config.auth_method() {
-        AuthMethod::ClientSecretJwt => &SYMMETRIC,
-        _ => &ASYMMETRIC,
-    };
-    if !allowed.contains(&header.alg) {
-        return Err(fail(&format!(
-            "algorithm {} is not allowed for {}",
-            alg_name(header.alg),
-            client.config.auth_method()
-        )));
+    let method = client.config.auth_method();
+    if !method.signing_algs().contains(&alg_name(header.alg).as_str()) {
+        return Err(fail(&format!("algorithm {} is not allowed for {method}", alg_name(header.alg))));
     }
     if let Some(registered) = &client.config.token_endpoint_auth_signing_alg
         && *registered != alg_name(header.alg)

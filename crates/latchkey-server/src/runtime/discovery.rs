@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use latchkey_core::authorize::OIDC_SCOPES;
 use latchkey_core::client::AuthMethod;
@@ -15,15 +15,15 @@ use serde_json::{Value, json};
 use super::issuer::{ActiveIssuer, Issuer, IssuerError};
 use crate::state::AppState;
 
-/// Algorithms accepted on client assertions.
-pub const ASSERTION_ALGS: [&str; 11] = [
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "HS256", "HS384", "HS512",
-];
-
 pub fn metadata(iss: &Issuer) -> Value {
+    // Algorithms accepted on client assertions.
+    let assertion_algs: Vec<&str> = [AuthMethod::PrivateKeyJwt, AuthMethod::ClientSecretJwt]
+        .iter()
+        .flat_map(|m| m.signing_algs().iter().copied())
+        .collect();
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
     let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
-    scopes.extend(iss.app.scopes.iter().filter(|d| !d.archived).map(|d| d.scope.clone()));
+    scopes.extend(iss.app.active_scopes().map(str::to_owned));
     let mut m = json!({
         "issuer": iss.issuer,
         "authorization_endpoint": iss.url("/oauth/authorize"),
@@ -38,11 +38,11 @@ pub fn metadata(iss: &Issuer) -> Value {
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "introspection_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "scopes_supported": scopes,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "name", "given_name", "family_name", "email", "email_verified"],
         "subject_types_supported": ["public"],
@@ -73,7 +73,7 @@ pub async fn configuration(iss: Result<ActiveIssuer, IssuerError>) -> axum::resp
     }
 }
 
-pub async fn jwks(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, _h: HeaderMap) -> axum::response::Response {
+pub async fn jwks(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>) -> axum::response::Response {
     let iss = match iss {
         Ok(ActiveIssuer(i)) => i,
         Err(e) => return e.into_response(),

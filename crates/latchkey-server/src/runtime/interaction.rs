@@ -171,9 +171,12 @@ fn app_scopes<'a>(iss: &'a Issuer, req: &AuthorizationRequest) -> Vec<&'a ScopeD
         .collect()
 }
 
-/// A grant of this client to this user that already covers everything requested.
-fn covering_grant<'a>(grants: &'a [Grant], req: &AuthorizationRequest) -> Option<&'a Grant> {
-    grants.iter().find(|g| req.scopes.iter().all(|s| g.scopes.contains(s)))
+/// A grant of this client to this user that already covers everything requested, on a
+/// resource the user may still grant it on (any of them, not only the newest grant).
+fn covering_grant<'a>(grants: &'a [Grant], req: &AuthorizationRequest, choices: &[consent::ResourceChoice]) -> Option<&'a Grant> {
+    grants
+        .iter()
+        .find(|g| req.scopes.iter().all(|s| g.scopes.contains(s)) && choices.iter().any(|c| c.resource == g.resource))
 }
 
 fn login_page(state: &AppState, iss: &Issuer, t: &Transaction, status: StatusCode, error: Option<&str>, email: &str) -> Response {
@@ -264,7 +267,7 @@ async fn advance(state: &AppState, iss: &Issuer, t: Transaction, headers: &Heade
     let choices = consent::resource_choices(&wanted, user.id, &memberships);
     if !req.prompt.consent {
         // Already granted (for a resource where it still holds), or a first-party client.
-        let remembered = covering_grant(&grants, &req).filter(|g| choices.iter().any(|c| c.resource == g.resource));
+        let remembered = covering_grant(&grants, &req, &choices);
         let auto = match remembered {
             Some(g) => Some(g.resource),
             None if t.client.config.skip_consent => choices.first().map(|c| c.resource),
@@ -501,8 +504,9 @@ pub async fn login(State(state): State<AppState>, iss: Result<ActiveIssuer, Issu
         );
     }
     let found = state.store.user_credentials(iss.app.deployment_id, &email).await.ok().flatten();
-    let hash = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
-    let pw_ok = tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash))
+    let stored = found.as_ref().and_then(|(_, h)| h.clone());
+    // On the blocking pool: Argon2id, including the first computation of the dummy hash.
+    let pw_ok = tokio::task::spawn_blocking(move || password::verify_password(&pw, stored.as_deref().unwrap_or(&DUMMY_HASH)))
         .await
         .unwrap_or(false);
     let user = match found {

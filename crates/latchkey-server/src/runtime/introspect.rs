@@ -59,11 +59,7 @@ async fn do_introspect(state: &AppState, iss: &Issuer, headers: &HeaderMap, body
             return Ok(inactive());
         }
     }
-    let aud = match t.resources.as_slice() {
-        [] => json!(t.client_id),
-        [one] => json!(one),
-        many => json!(many),
-    };
+    let aud = tokens::audience(&t.resources, &t.client_id);
     let mut body = json!({
         "active": true,
         "scope": scope::join(&t.scopes),

@@ -158,10 +158,8 @@ pub async fn logout(
                     &hidden,
                 );
                 if new {
-                    resp.headers_mut().append(
-                        header::SET_COOKIE,
-                        cookies::set(cookies::browser_name(iss.secure), &browser, iss.secure, Some(365 * 24 * 3600)),
-                    );
+                    resp.headers_mut()
+                        .append(header::SET_COOKIE, super::authorize::browser_cookie(&browser, iss.secure));
                 }
                 return resp;
             }

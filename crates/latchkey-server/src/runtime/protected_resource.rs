@@ -50,7 +50,7 @@ pub async fn metadata(State(state): State<AppState>, uri: Uri, headers: HeaderMa
     }
     let issuer = super::issuer::issuer_url(&state.settings, &app);
     let scopes: Vec<&str> = if rs.scopes.is_empty() {
-        app.scopes.iter().filter(|d| !d.archived).map(|d| d.scope.as_str()).collect()
+        app.active_scopes().collect()
     } else {
         rs.scopes.iter().map(String::as_str).collect()
     };

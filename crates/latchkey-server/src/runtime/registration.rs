@@ -148,7 +148,7 @@ pub async fn register(
         Ok(m) => m,
         Err(e) => return bad(e),
     };
-    let config = match meta.to_config(|s| iss.app.scope(s).is_some_and(|d| !d.archived)) {
+    let config = match meta.to_config(|s| iss.app.offers_scope(s)) {
         Ok(c) => c,
         Err(e) => return bad(e),
     };
@@ -260,11 +260,11 @@ pub async fn manage(
             if let Some(sent) = &meta.client_secret {
                 // RFC 7592 §2.2: a client_secret in the body must be the current one.
                 let live = state.store.live_client_secrets(client.id).await.unwrap_or_default();
-                if !live.iter().any(|s| state.hasher.verify(sent, &s.hash)) {
+                if !live.iter().any(|s| state.hasher.verify(sent.expose(), &s.hash)) {
                     return bad(OAuthError::new(ErrorCode::InvalidClientMetadata, "client_secret does not match"));
                 }
             }
-            let config = match meta.to_config(|s| iss.app.scope(s).is_some_and(|d| !d.archived)) {
+            let config = match meta.to_config(|s| iss.app.offers_scope(s)) {
                 Ok(c) => c,
                 Err(e) => return bad(e),
             };

@@ -9,7 +9,7 @@ use latchkey_core::jws;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::signing_key::{KeyStatus, SigningKey};
 use latchkey_core::verify::TokenKind;
-use latchkey_core::{Id, Secret, Timestamp, scope};
+use latchkey_core::{Id, Secret, scope};
 use latchkey_store::runtime::{NewToken, TokenContext};
 use serde_json::{Value, json};
 
@@ -41,10 +41,11 @@ pub async fn signing_key(state: &AppState, iss: &Issuer) -> Result<(String, Vec<
     Ok((key.kid, der))
 }
 
-/// The `aud` of an access token: its resource indicators, or the client.
-pub fn audience(ctx: &TokenContext, client: &Client) -> Value {
-    match ctx.resources.as_slice() {
-        [] => json!(client.client_id),
+/// A token's audience: its resource servers (RFC 8707), else its client. The JWT `aud` and
+/// the introspection `aud` both come from here.
+pub fn audience(resources: &[String], client_id: &str) -> Value {
+    match resources {
+        [] => json!(client_id),
         [one] => json!(one),
         many => json!(many),
     }
@@ -74,7 +75,7 @@ pub async fn access_token(state: &AppState, iss: &Issuer, client: &Client, ctx: 
             let mut claims = json!({
                 "iss": iss.issuer,
                 "sub": ctx.user_id.to_string(),
-                "aud": audience(ctx, client),
+                "aud": audience(&ctx.resources, &client.client_id),
                 "client_id": client.client_id,
                 "scope": scope::join(&ctx.scopes),
                 "jti": jti,
@@ -228,9 +229,4 @@ pub async fn presented_hash(state: &AppState, iss: &Issuer, token: &str) -> Opti
     let keys = state.store.signing_keys_of(iss.app.id).await.ok()?;
     let claims = verify_own_jwt(&keys, &iss.issuer, token, &["iss", "jti"])?;
     Some(jwt_hash(state, claims.get("jti")?.as_str()?))
-}
-
-/// Seconds until `t`, never negative.
-pub fn seconds_until(now: Timestamp, t: Timestamp) -> i64 {
-    (t.seconds() - now.seconds()).max(0)
 }
