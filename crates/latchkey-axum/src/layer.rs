@@ -43,9 +43,10 @@ use crate::principal::Principal;
 /// [`LatchkeyAuth::metadata_router`]; `scope` lists the route's required permissions.
 ///
 /// Required permissions (all of them) per route: [`LatchkeyAuth::require`] gives a layer for
-/// `route_layer`. A `require` layer inside another `LatchkeyAuth` layer does not ask the
-/// gateway again: it checks the effective permissions the outer check returned (the same
-/// rule the gateway applies, but the denial is then not in Latchkey's audit trail).
+/// `route_layer`. A `require` layer inside a layer of the *same* `LatchkeyAuth` does not ask
+/// the gateway again: it checks the effective permissions the outer check returned (the same
+/// rule the gateway applies, but the denial is then not in Latchkey's audit trail). Inside a
+/// layer of another `LatchkeyAuth` it refuses with 500: that answer was for another resource.
 ///
 /// Requests for the metadata document's own path always pass through unauthenticated.
 #[derive(Debug, Clone)]
@@ -53,6 +54,11 @@ pub struct LatchkeyAuth {
     shared: Arc<Shared>,
     required: Arc<[String]>,
 }
+
+/// Which `LatchkeyAuth` verified a request (its shared state), so that nested `require`
+/// layers trust only their own verification.
+#[derive(Clone)]
+struct VerifiedBy(Arc<Shared>);
 
 #[derive(Debug, Clone)]
 struct Shared {
@@ -145,6 +151,11 @@ impl LatchkeyAuth {
         &self.required
     }
 
+    /// The canonical URL of the protected resource (`ResourceConfig::resource`).
+    pub fn resource(&self) -> &str {
+        &self.shared.checked.config.resource
+    }
+
     /// Path of the metadata document on this server, e.g.
     /// `/.well-known/oauth-protected-resource/mcp` for `https://host/mcp`.
     pub fn metadata_path(&self) -> &str {
@@ -186,8 +197,21 @@ impl LatchkeyAuth {
     /// inserted, or the refusal to answer.
     async fn authorize<B>(&self, req: &mut Request<B>) -> Result<(), Response> {
         let refuse = |r: Refusal| r.response(&self.required, self.metadata_url());
-        // An outer LatchkeyAuth already verified the token: check the extra permissions.
+        // An outer layer of this same LatchkeyAuth already verified the token for this
+        // resource: check the extra permissions against its answer. A principal verified by
+        // another LatchkeyAuth (another resource) is not this resource's answer, and its token
+        // is gone from the request: a wiring mistake, refused.
         if let Some(p) = req.extensions().get::<Principal>() {
+            let ours = req
+                .extensions()
+                .get::<VerifiedBy>()
+                .is_some_and(|v| Arc::ptr_eq(&v.0, &self.shared));
+            if !ours {
+                tracing::error!(
+                    "a LatchkeyAuth layer for another resource verified this request; nest `require` layers of the same LatchkeyAuth"
+                );
+                return Err(refuse(Refusal::Misconfigured));
+            }
             return if p.missing(&self.required).is_empty() {
                 Ok(())
             } else {
@@ -209,6 +233,7 @@ impl LatchkeyAuth {
         let principal = self.check(&token, req.method().as_str(), context).await.map_err(refuse)?;
         req.headers_mut().remove(AUTHORIZATION);
         req.extensions_mut().insert(principal);
+        req.extensions_mut().insert(VerifiedBy(self.shared.clone()));
         Ok(())
     }
 

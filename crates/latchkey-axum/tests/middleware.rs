@@ -272,10 +272,18 @@ async fn a_gateway_that_cannot_answer_never_lets_a_request_through() {
 async fn nested_requirements_rate_limits_and_the_cache() {
     let s = TestServer::start().await;
     // The whole router behind the layer; one route additionally requires `write`.
+    let other_client = support::client(&s);
     let (st, rs) = start(&s, |auth| {
+        // Another LatchkeyAuth (here another resource) must not vouch for this one's routes.
+        let other = LatchkeyAuth::new(
+            other_client,
+            ResourceConfig::new("https://other.example/api", "https://issuer.example"),
+        )
+        .unwrap();
         Router::new()
             .route("/mcp", post(whoami))
             .route("/mcp/write", post(whoami).route_layer(auth.require(["write"])))
+            .route("/mcp/other", post(whoami).route_layer(other.require(["read"])))
             .layer(auth.clone())
             .merge(auth.metadata_router())
     })
@@ -286,6 +294,12 @@ async fn nested_requirements_rate_limits_and_the_cache() {
     assert_eq!((status, who["authorization_header_seen"].as_bool()), (StatusCode::OK, Some(false)));
     let (status, h, _) = call(reqwest::Method::POST, &format!("{}/mcp/write", rs.base), Some(&read_only)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "checked against the outer check's permissions");
+    let (status, _, _) = call(reqwest::Method::POST, &format!("{}/mcp/other", rs.base), Some(&read_only)).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "a principal verified for another resource is not trusted"
+    );
     assert_eq!(param(&challenge(&h), "scope").as_deref(), Some("write"));
     let writer = format!("Bearer {}", support::token(&s, &st, &mut b, "read write", None).await);
     assert_eq!(

@@ -73,15 +73,13 @@ impl ChangeFeed {
     }
 }
 
-/// Removes the first complete event (up to a blank line) from `buffer`.
+/// Removes the first complete event (up to a blank line, `\n\n` or `\r\n\r\n`) from
+/// `buffer`; the rest stays for later.
 fn take_event(buffer: &mut Vec<u8>) -> Option<String> {
-    let text = String::from_utf8_lossy(buffer);
-    let normalized = text.replace("\r\n", "\n");
-    let end = normalized.find("\n\n")?;
-    let event = normalized[..end].to_owned();
-    let rest = normalized.as_bytes()[end + 2..].to_vec();
-    *buffer = rest;
-    Some(event)
+    let find = |needle: &[u8]| buffer.windows(needle.len()).position(|w| w == needle).map(|i| (i, needle.len()));
+    let (end, blank) = [find(b"\n\n"), find(b"\r\n\r\n")].into_iter().flatten().min()?;
+    let event: Vec<u8> = buffer.drain(..end + blank).collect();
+    Some(String::from_utf8_lossy(&event[..end]).into_owned())
 }
 
 /// The generation of a `generation` event; `None` for keep-alive comments and other events.

@@ -419,8 +419,25 @@ async fn dynamic_registration_policy_and_initial_access_tokens() {
     assert_eq!(register(None).await.unwrap().status(), 401);
     assert_eq!(register(Some(token.clone())).await.unwrap().status(), 201);
 
+    // Without --json the token is shown once, set apart, and lists render as tables.
+    let out = latchkey(&s, &["initial-access-tokens", "create", "acme", "--name", "other"])
+        .await
+        .ok();
+    assert!(one_time_secret(&out).starts_with("lk_rat_"), "{out}");
+    let table = latchkey(&s, &["initial-access-tokens", "list", "acme"]).await.ok();
+    assert!(
+        table.contains("USES") && table.contains("partner") && !table.contains("lk_rat_"),
+        "{table}"
+    );
+
     let listed = latchkey(&s, &["initial-access-tokens", "list", "acme", "--json"]).await.json();
-    assert_eq!(listed["initial_access_tokens"][0]["uses"], 1, "{listed}");
+    let partner = listed["initial_access_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "partner")
+        .unwrap();
+    assert_eq!(partner["uses"], 1, "{listed}");
     assert!(!listed.to_string().contains(&token), "the list must not reveal the token");
     latchkey(&s, &["initial-access-tokens", "revoke", "acme", &id]).await.ok();
     assert_eq!(register(Some(token)).await.unwrap().status(), 401);

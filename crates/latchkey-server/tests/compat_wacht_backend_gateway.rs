@@ -40,17 +40,7 @@ fn prerequisites() -> bool {
 
 /// An access token for `scope` bound to `resource`, from the full browser flow.
 async fn token(s: &TestServer, st: &Setup, b: &mut Browser, scope: &str, resource: &str) -> String {
-    let (verifier, challenge) = oauth::pkce();
-    let extra: Vec<(&'static str, &str)> = vec![("resource", resource)];
-    let code = oauth::code(
-        b,
-        s,
-        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, scope, &extra)),
-        &st.email,
-    )
-    .await;
-    let (status, t) = oauth::exchange(s, st, &code, &verifier).await;
-    assert_eq!(status, StatusCode::OK, "{t}");
+    let t = oauth::token_response(s, st, b, scope, Some(resource)).await;
     t["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("no access_token: {t}"))

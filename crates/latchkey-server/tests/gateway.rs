@@ -11,21 +11,7 @@ use serde_json::{Value, json};
 
 /// An access token for `scope` (optionally bound to `resource`) from the full flow.
 async fn token(s: &TestServer, st: &Setup, b: &mut Browser, scope: &str, resource: Option<&str>) -> Value {
-    let (verifier, challenge) = oauth::pkce();
-    let mut extra: Vec<(&'static str, &str)> = vec![];
-    if let Some(r) = resource {
-        extra.push(("resource", r));
-    }
-    let code = oauth::code(
-        b,
-        s,
-        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, scope, &extra)),
-        &st.email,
-    )
-    .await;
-    let (status, t) = oauth::exchange(s, st, &code, &verifier).await;
-    assert_eq!(status, StatusCode::OK, "{t}");
-    t
+    oauth::token_response(s, st, b, scope, resource).await
 }
 
 async fn check_as(s: &TestServer, key: Option<&str>, body: Value) -> (StatusCode, Value, reqwest::header::HeaderMap) {
@@ -461,26 +447,6 @@ async fn revocations_reach_other_replicas() {
     }
 }
 
-/// Reads the change feed until its next `generation` event (bounded).
-async fn next_generation(feed: &mut reqwest::Response, buffer: &mut String) -> Option<u64> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            if event.contains("event: generation") {
-                let data = event.lines().find_map(|l| l.strip_prefix("data: "))?;
-                return data.trim().parse().ok();
-            }
-        }
-        match tokio::time::timeout_at(deadline, feed.chunk()).await {
-            Ok(Ok(Some(bytes))) => buffer.push_str(&String::from_utf8_lossy(&bytes)),
-            Ok(Ok(None)) => return None,
-            Ok(Err(e)) => panic!("feed failed: {e}"),
-            Err(_) => panic!("no generation event within 10 s; got {buffer:?}"),
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_change_feed_pushes_every_change_and_ends_on_shutdown() {
     let s = TestServer::start().await;
@@ -489,13 +455,21 @@ async fn the_change_feed_pushes_every_change_and_ends_on_shutdown() {
     let anonymous = reqwest::get(&url).await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
-    let mut feed = s.http.get(&url).bearer_auth(&s.api_key).send().await.unwrap();
-    assert_eq!(feed.status(), StatusCode::OK);
-    assert!(feed.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-    let mut buffer = String::new();
-    let first = next_generation(&mut feed, &mut buffer)
-        .await
-        .expect("the current generation at once");
+    let raw = s.http.get(&url).bearer_auth(&s.api_key).send().await.unwrap();
+    assert_eq!(raw.status(), StatusCode::OK);
+    assert!(raw.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    drop(raw);
+
+    // Read through the SDK's reader, every wait bounded.
+    let mut feed = s.sdk().gateway().changes().await.unwrap();
+    let within = std::time::Duration::from_secs(10);
+    let mut next = async || {
+        tokio::time::timeout(within, feed.next_generation())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+    };
+    let first = next().await.expect("the current generation at once");
 
     let mut b = Browser::new();
     let t = token(&s, &st, &mut b, "read", None).await;
@@ -505,13 +479,13 @@ async fn the_change_feed_pushes_every_change_and_ends_on_shutdown() {
         .to_owned();
     s.post_empty(&format!("/oauth/apps/acme/clients/{}/grants/{gid}/revoke", st.client_id))
         .await;
-    let after = next_generation(&mut feed, &mut buffer).await.expect("a change event");
+    let after = next().await.expect("a change event");
     assert_ne!(after, first, "the revocation moved the generation");
 
     s.state.stopping.send_replace(true);
     let mut ended = false;
     for _ in 0..5 {
-        if next_generation(&mut feed, &mut buffer).await.is_none() {
+        if next().await.is_none() {
             ended = true;
             break;
         }

@@ -26,7 +26,6 @@ use common::browser::Browser;
 use common::external::{self, Interactive};
 use common::oauth::{self, Setup};
 use latchkey_axum::{LatchkeyAuth, ResourceConfig};
-use latchkey_client::{LatchkeyClient, LatchkeyConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -111,9 +110,8 @@ async fn stack() -> Stack {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{rs}");
 
-    let gateway = LatchkeyClient::new(LatchkeyConfig::new(s.api_key.clone(), s.base.clone())).unwrap();
     let auth = LatchkeyAuth::new(
-        gateway,
+        s.sdk(),
         ResourceConfig {
             scopes_supported: vec!["read".into(), "write".into()],
             ..ResourceConfig::new(&mcp_url, &st.issuer)
@@ -123,7 +121,7 @@ async fn stack() -> Stack {
     .require(["read"]);
     let app = latchkey_mcp_example::app(&auth, latchkey_mcp_example::Notes::default(), vec!["127.0.0.1".into()]);
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
     });
     Stack { s, st, mcp_url }
 }

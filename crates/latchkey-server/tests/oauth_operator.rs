@@ -56,7 +56,7 @@ async fn operator_actions_bite_immediately() {
     let other_setup = Setup {
         client_id: other["client_id"].as_str().unwrap().into(),
         client_secret: other["client_secret"].as_str().unwrap().into(),
-        ..oauth::setup_copy(&st)
+        ..st.clone()
     };
     s.delete(&format!("/oauth/apps/acme/clients/{}", st.client_id)).await;
     assert_dead(&s, &other_setup, &access, "client deactivated").await;

@@ -146,8 +146,7 @@ impl ServerHandler for NotesServer {
 /// (the only route outside the layer).
 /// `allowed_hosts` are the `Host` values the MCP transport accepts (DNS-rebinding defence).
 pub fn app(auth: &LatchkeyAuth, notes: Notes, allowed_hosts: Vec<String>) -> Router {
-    let resource = auth.metadata()["resource"].as_str().unwrap_or_default().to_owned();
-    let path = url::Url::parse(&resource)
+    let path = url::Url::parse(auth.resource())
         .map(|u| u.path().trim_end_matches('/').to_owned())
         .unwrap_or_default();
     let mcp = StreamableHttpService::new(

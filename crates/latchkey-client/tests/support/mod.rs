@@ -4,7 +4,7 @@
 //! and an SDK client for the test server.
 #![allow(dead_code)]
 
-use latchkey_client::{LatchkeyClient, LatchkeyConfig};
+use latchkey_client::LatchkeyClient;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -36,18 +36,15 @@ pub async fn setup(s: &TestServer) -> Setup {
 }
 
 /// An access token for `scope`, bound to `resource` (RFC 8707) when given, from the whole
-/// flow: authorize → hosted sign-in and consent → code exchange.
+/// flow.
 pub async fn token(s: &TestServer, st: &Setup, b: &mut Browser, scope: &str, resource: Option<&str>) -> String {
-    let (verifier, challenge) = oauth::pkce();
-    let extra: Vec<(&'static str, &str)> = resource.map(|r| ("resource", r)).into_iter().collect();
-    let url = oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, scope, &extra));
-    let code = oauth::code(b, s, &url, &st.email).await;
-    let (status, t) = oauth::exchange(s, st, &code, &verifier).await;
-    assert_eq!(status, StatusCode::OK, "{t}");
-    t["access_token"].as_str().expect("access_token").to_owned()
+    oauth::token_response(s, st, b, scope, resource).await["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 /// An SDK client for the test server with its API key.
 pub fn client(s: &TestServer) -> LatchkeyClient {
-    LatchkeyClient::new(LatchkeyConfig::new(s.api_key.clone(), s.base.clone())).expect("client builds")
+    s.sdk()
 }

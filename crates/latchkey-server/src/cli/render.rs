@@ -29,7 +29,7 @@ impl Default for View {
 }
 
 /// Fields that hold a secret the server returns exactly once.
-const ONE_TIME_SECRETS: &[&str] = &["client_secret", "api_key"];
+const ONE_TIME_SECRETS: &[&str] = &["client_secret", "api_key", "initial_access_token"];
 
 /// Fields listed first in `key: value` output; the rest follow alphabetically.
 const LEADING_FIELDS: &[&str] = &["id", "slug", "client_id", "kid", "name", "email"];
@@ -177,6 +177,28 @@ const TABLES: &[(&str, &[Column])] = &[
             ("HINT", Field("hint")),
             ("CREATED", Field("created_at")),
             ("LAST USED", Field("last_used_at")),
+            ("REVOKED", Field("revoked_at")),
+        ],
+    ),
+    (
+        "rate_limits",
+        &[
+            ("ID", Field("id")),
+            ("NAME", Field("name")),
+            ("SCOPE", Field("scope")),
+            ("CLIENT", Field("client_id")),
+            ("WINDOW (S)", Field("window_seconds")),
+            ("MAX", Field("max_requests")),
+        ],
+    ),
+    (
+        "initial_access_tokens",
+        &[
+            ("ID", Field("id")),
+            ("NAME", Field("name")),
+            ("USES", Field("uses")),
+            ("CREATED", Field("created_at")),
+            ("EXPIRES", Field("expires_at")),
             ("REVOKED", Field("revoked_at")),
         ],
     ),

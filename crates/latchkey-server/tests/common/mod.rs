@@ -215,6 +215,12 @@ impl TestServer {
     }
 
     /// Stops serving (the store stays readable through `state`).
+    /// A `latchkey-client` SDK client for this server with its API key.
+    pub fn sdk(&self) -> latchkey_client::LatchkeyClient {
+        latchkey_client::LatchkeyClient::new(latchkey_client::LatchkeyConfig::new(self.api_key.clone(), self.base.clone()))
+            .expect("the SDK client builds")
+    }
+
     pub fn stop(&self) {
         self.task.abort();
     }

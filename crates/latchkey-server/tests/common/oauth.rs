@@ -10,6 +10,7 @@ use super::browser::{Browser, Page};
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT: &str = "https://app.example.com/callback";
 
+#[derive(Clone)]
 pub struct Setup {
     pub issuer: String,
     pub client_id: String,
@@ -50,18 +51,6 @@ pub async fn setup(s: &TestServer) -> Setup {
         client_record_id: client["id"].as_str().unwrap().to_owned(),
         user_id: user["id"].as_str().unwrap().to_owned(),
         email: "ada@example.com".into(),
-    }
-}
-
-/// The same setup (for building variants with another client).
-pub fn setup_copy(st: &Setup) -> Setup {
-    Setup {
-        issuer: st.issuer.clone(),
-        client_id: st.client_id.clone(),
-        client_secret: st.client_secret.clone(),
-        client_record_id: st.client_record_id.clone(),
-        user_id: st.user_id.clone(),
-        email: st.email.clone(),
     }
 }
 
@@ -143,6 +132,23 @@ pub async fn authorize(b: &mut Browser, s: &TestServer, url: &str, email: &str) 
         };
     }
     page
+}
+
+/// The token response of the whole flow for `scope`, bound to `resource` (RFC 8707) when
+/// given: authorize → hosted sign-in and consent → code exchange.
+pub async fn token_response(s: &TestServer, st: &Setup, b: &mut Browser, scope: &str, resource: Option<&str>) -> Value {
+    let (verifier, challenge) = pkce();
+    let extra: Vec<(&'static str, &str)> = resource.map(|r| ("resource", r)).into_iter().collect();
+    let code = code(
+        b,
+        s,
+        &url_of(&st.issuer, &request(&st.client_id, &challenge, scope, &extra)),
+        &st.email,
+    )
+    .await;
+    let (status, t) = exchange(s, st, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    t
 }
 
 /// Completes the whole flow and returns the code from the redirect.
