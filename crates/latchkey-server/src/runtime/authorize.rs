@@ -7,11 +7,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use latchkey_core::Id;
 use latchkey_core::authorize::{self, AuthorizationRequest};
 use latchkey_core::crypto::{b64url, random_bytes};
 use latchkey_core::oauth::{ErrorCode, OAuthError, Params};
 use latchkey_core::secret::SecretKind;
-use latchkey_core::{Id, Timestamp};
 use latchkey_store::StoreError;
 use latchkey_store::runtime::NewConsentRequest;
 
@@ -170,6 +170,16 @@ pub async fn authorize(
         Err(e) => return error_to_client(&iss, &redirect_uri, client_state, &e, &method),
     };
 
+    // Where the user goes next: the deployment's own consent page, or the hosted one. A
+    // failed lookup must not silently fall back to the hosted pages.
+    let external = match state.gateway.caches.settings(&state.store, iss.app.deployment_id).await {
+        Ok(settings) => settings.get("consent_url").and_then(|v| v.as_str()).map(str::to_owned),
+        Err(e) => {
+            tracing::error!(error = %e, "deployment settings");
+            let unavailable = OAuthError::new(ErrorCode::ServerError, "try again later");
+            return error_to_client(&iss, &req.redirect_uri, req.state.as_deref(), &unavailable, &method);
+        }
+    };
     let (browser, new_browser) = browser_binding(&headers, iss.secure);
     let handoff = SecretKind::Handoff.generate();
     let now = state.clock.now();
@@ -181,7 +191,7 @@ pub async fn authorize(
         client_record_id: client.id,
         request: req.clone(),
         browser_hash: state.hasher.hash(&browser),
-        expires_at: Timestamp::from_millis(now.millis()).plus_seconds(CONSENT_TTL_SECONDS),
+        expires_at: now.plus_seconds(CONSENT_TTL_SECONDS),
     };
     if let Err(e) = state.store.create_consent_request(&new).await {
         tracing::error!(error = %e, "creating consent request");
@@ -193,12 +203,6 @@ pub async fn authorize(
             &method,
         );
     }
-    let external = state
-        .store
-        .deployment(iss.app.deployment_id)
-        .await
-        .ok()
-        .and_then(|d| d.settings.get("consent_url").and_then(|v| v.as_str()).map(str::to_owned));
     let handoff_q: String = url::form_urlencoded::byte_serialize(handoff.expose().as_bytes()).collect();
     let next = match external {
         Some(u) => format!("{u}{}handoff_id={handoff_q}", if u.contains('?') { '&' } else { '?' }),
