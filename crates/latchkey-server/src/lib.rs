@@ -1,13 +1,18 @@
-//! The `latchkey` binary's library half: configuration, the HTTP server (backend API,
-//! health), the operator CLI, and start-up (migrations, first-start bootstrap).
+//! The `latchkey` binary's library half: configuration, the HTTP server, the operator CLI,
+//! and start-up (migrations, first-start bootstrap, periodic jobs).
+//!
+//! Layers, top to bottom (each depends only on those below it): `routes` (every path) →
+//! the endpoints in `api`, `runtime` and `gateway` → `services` (what several endpoints
+//! share) → `state` → `http` (plumbing: errors, extractors, rewrite) and `config`.
 
 pub mod api;
 pub mod cli;
 pub mod config;
-pub mod credentials;
 pub mod gateway;
 pub mod http;
+pub mod routes;
 pub mod runtime;
+pub mod services;
 pub mod state;
 
 use std::sync::Arc;
@@ -30,7 +35,7 @@ pub struct Server {
 /// Connects to the store, applies migrations, bootstraps an empty store, and builds the
 /// router.
 pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
-    gateway::telemetry::prometheus();
+    services::telemetry::prometheus();
     let store = Store::connect(&settings.database_url, clock.clone(), settings.db_max_connections)
         .await
         .context("connecting to the database")?;
@@ -40,7 +45,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<
     spawn_flusher(&state);
     spawn_reaper(&state);
     Ok(Server {
-        router: http::router(state.clone()),
+        router: routes::router(state.clone()),
         state,
         generated_api_key,
     })
@@ -51,7 +56,7 @@ pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<
 async fn bootstrap(state: &AppState) -> anyhow::Result<Option<Secret>> {
     let given = state.settings.bootstrap_api_key.clone();
     let was_given = given.is_some();
-    let (secret, record) = credentials::api_key(&state.hasher, "bootstrap", given);
+    let (secret, record) = services::secrets::api_key(&state.hasher, "bootstrap", given);
     match state
         .store
         .bootstrap(&record)
@@ -70,12 +75,12 @@ async fn bootstrap(state: &AppState) -> anyhow::Result<Option<Secret>> {
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Runs `job` every `every` — the first time one period after start-up, not at it — for as
-/// long as the state is alive (its gateway has a handle left).
+/// long as the state is alive (its telemetry has a handle left).
 fn spawn_periodic<Fut>(state: &AppState, every: std::time::Duration, job: impl Fn() -> Fut + Send + 'static)
 where
     Fut: std::future::Future<Output = ()> + Send,
 {
-    let alive = std::sync::Arc::downgrade(&state.gateway);
+    let alive = std::sync::Arc::downgrade(&state.telemetry);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
@@ -91,12 +96,12 @@ where
 
 /// Writes the gateway's gathered telemetry every [`FLUSH_EVERY`], off the check path.
 fn spawn_flusher(state: &AppState) {
-    let (gateway, store) = (std::sync::Arc::downgrade(&state.gateway), state.store.clone());
+    let (telemetry, store) = (std::sync::Arc::downgrade(&state.telemetry), state.store.clone());
     spawn_periodic(state, FLUSH_EVERY, move || {
-        let (gateway, store) = (gateway.clone(), store.clone());
+        let (telemetry, store) = (telemetry.clone(), store.clone());
         async move {
-            if let Some(gw) = gateway.upgrade() {
-                gw.telemetry.flush(&store).await;
+            if let Some(t) = telemetry.upgrade() {
+                t.flush(&store).await;
             }
         }
     });

@@ -1,4 +1,5 @@
-//! What every request handler shares.
+//! What every request handler shares. Depends only on the configuration and the lower tier of
+//! [`crate::services`].
 
 use std::sync::Arc;
 
@@ -7,6 +8,11 @@ use latchkey_core::crypto::{Sealer, SecretHasher};
 use latchkey_store::Store;
 
 use crate::config::Settings;
+use crate::services::cache::Caches;
+use crate::services::fetch::JwksFetcher;
+use crate::services::limiter::Limiter;
+use crate::services::telemetry::Telemetry;
+use crate::services::throttle::Throttles;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,35 +21,20 @@ pub struct AppState {
     pub sealer: Arc<Sealer>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
-    /// Cache of clients' `jwks_uri` key sets.
-    pub jwks: crate::runtime::jwks_fetch::JwksFetcher,
-    /// The gateway's caches, rate limiter and telemetry.
-    pub gateway: Arc<crate::gateway::Gateway>,
+    /// Cache of clients' `jwks_uri` key sets, fetched through the hardened fetcher.
+    pub jwks: JwksFetcher,
+    /// Tokens, apps, memberships, settings and API keys, valid while their deployment's
+    /// change generation holds (the gateway, authorize and API-key authentication read them).
+    pub caches: Arc<Caches>,
+    /// The gateway's rate-limit windows.
+    pub limiter: Arc<Limiter>,
+    /// The gateway's batched writes (grant last-used times, aggregated denials).
+    pub telemetry: Arc<Telemetry>,
     /// Throttles of the hosted sign-in and of dynamic registration.
     pub throttles: Arc<Throttles>,
     /// Becomes `true` when the server begins to shut down, so that long-lived responses (the
     /// change feed) end and graceful shutdown can finish.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
-}
-
-/// Per-process throttles (each server instance its own).
-pub struct Throttles {
-    /// Sign-in attempts per email address and per browser: 10 a minute.
-    pub login: governor::DefaultKeyedRateLimiter<String>,
-    /// Dynamic registrations per client IP: 20 a minute.
-    pub register: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
-}
-
-impl Default for Throttles {
-    fn default() -> Self {
-        use governor::{Quota, RateLimiter};
-        use std::num::NonZeroU32;
-        let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        Throttles {
-            login: RateLimiter::keyed(per_minute(10)),
-            register: RateLimiter::keyed(per_minute(20)),
-        }
-    }
 }
 
 impl AppState {
@@ -55,7 +46,9 @@ impl AppState {
             store,
             clock,
             jwks: Default::default(),
-            gateway: Default::default(),
+            caches: Default::default(),
+            limiter: Default::default(),
+            telemetry: Default::default(),
             throttles: Default::default(),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }

@@ -161,7 +161,7 @@ async fn every_deny_reason_with_its_status() {
     );
 
     // Wrong tenant: another deployment's key.
-    let (other_key, rec) = latchkey_server::credentials::api_key(&s.state.hasher, "other", None);
+    let (other_key, rec) = latchkey_server::services::secrets::api_key(&s.state.hasher, "other", None);
     s.state.store.create_deployment("other", &rec).await.unwrap();
     let (status, r, _) = check_as(&s, Some(other_key.expose()), body.clone()).await;
     assert_eq!((status, reason(&r)), (StatusCode::UNAUTHORIZED, "wrong_tenant".into()));
@@ -368,7 +368,7 @@ async fn failures_are_audited_in_aggregate_and_metrics_are_exported() {
         .fetch_one(s.state.store.pool())
         .await
         .unwrap();
-    s.state.gateway.telemetry.flush(&s.state.store).await;
+    s.state.telemetry.flush(&s.state.store).await;
     let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
         .fetch_one(s.state.store.pool())
         .await

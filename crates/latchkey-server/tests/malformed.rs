@@ -5,7 +5,7 @@ mod common;
 
 use common::TestServer;
 use latchkey_core::secret::SecretKind;
-use latchkey_server::credentials;
+use latchkey_server::services::secrets;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -74,7 +74,7 @@ async fn malformed_and_forbidden_requests_are_refused_without_side_effects() {
     let public_id = public["client_id"].as_str().unwrap().to_owned();
 
     // A second tenant with its own key.
-    let (other_key, record) = credentials::api_key(&s.state.hasher, "other", None);
+    let (other_key, record) = secrets::api_key(&s.state.hasher, "other", None);
     let other = s.state.store.create_deployment("other", &record).await.unwrap();
     assert!(SecretKind::ApiKey.looks_valid(other_key.expose()));
 

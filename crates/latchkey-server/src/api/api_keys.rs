@@ -8,9 +8,10 @@ use latchkey_core::validate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::credentials;
+use crate::api::caller::Caller;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Caller, path_id};
+use crate::http::extract::{ApiJson, path_id};
+use crate::services::secrets;
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
@@ -29,7 +30,7 @@ pub async fn create(
     ApiJson(input): ApiJson<CreateKey>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let name = validate::text("name", &input.name, 100).map_err(ValidationErrors::from)?;
-    let (secret, record) = credentials::api_key(&state.hasher, &name, None);
+    let (secret, record) = secrets::api_key(&state.hasher, &name, None);
     let key = state.store.create_api_key(caller.deployment_id, &record, &caller.actor).await?;
     let mut body = json!(key);
     body["api_key"] = json!(secret.expose());

@@ -14,9 +14,10 @@ use latchkey_core::{Id, ValidationErrors};
 use latchkey_store::apps::AppChange;
 use serde_json::{Value, json};
 
-use crate::credentials;
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Caller, parse_json, path_id};
+use crate::http::extract::{ApiJson, parse_json, path_id};
+use crate::services::secrets;
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
@@ -46,7 +47,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, req: Request)
     };
     let new = input.validate(logo)?;
     let id = Id::generate();
-    let key = credentials::signing_key(&state).await.map_err(|e| {
+    let key = secrets::signing_key(&state).await.map_err(|e| {
         tracing::error!(error = %e, "signing key generation failed");
         ApiError::internal()
     })?;

@@ -8,8 +8,9 @@ use latchkey_core::audit::{AuditQuery, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiQuery, Caller, query_time};
+use crate::http::extract::{ApiQuery, query_time};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,9 +11,10 @@ use latchkey_store::clients::{ClientChange, NewClient};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::credentials;
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, Caller, OptionalJson};
+use crate::http::extract::{ApiJson, ApiQuery, OptionalJson};
+use crate::services::secrets;
 use crate::state::AppState;
 
 /// Longest overlap during which a rotated-out secret keeps working: 30 days.
@@ -37,7 +38,7 @@ pub async fn create(
     let app = state.store.app(caller.deployment_id, &slug).await?;
     let config = input.into_new_config()?;
     let method = config.auth_method();
-    let secret = method.uses_secret().then(|| credentials::client_secret(&state, method));
+    let secret = method.uses_secret().then(|| secrets::client_secret(&state, method));
     let new = NewClient {
         id: Id::generate(),
         client_id: generate_client_id(),
@@ -70,7 +71,7 @@ pub async fn patch(
             let transition = secret_transition(current.config.auth_method(), config.auth_method());
             let new_secret = match transition {
                 SecretTransition::Issue => {
-                    let (plain, rec) = credentials::client_secret(&state, config.auth_method());
+                    let (plain, rec) = secrets::client_secret(&state, config.auth_method());
                     issued = Some(plain);
                     Some(rec)
                 }
@@ -147,7 +148,7 @@ pub async fn rotate_secret(
         return Err(ValidationErrors::single("overlap_seconds", format!("must be between 0 and {MAX_OVERLAP_SECONDS} (30 days)")).into());
     }
     let client = state.store.client(caller.deployment_id, &slug, &id).await?;
-    let (plain, record) = credentials::client_secret(&state, client.config.auth_method());
+    let (plain, record) = secrets::client_secret(&state, client.config.auth_method());
     let (client, info) = state
         .store
         .rotate_client_secret(caller.deployment_id, &slug, &id, &record, overlap, &caller.actor)

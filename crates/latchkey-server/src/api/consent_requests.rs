@@ -15,8 +15,9 @@ use latchkey_store::runtime::{ConsentRequest, ConsentStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Caller, OptionalJson};
+use crate::http::extract::{ApiJson, OptionalJson};
 use crate::runtime::interaction::SESSION_TTL_SECONDS;
 use crate::state::AppState;
 
@@ -37,7 +38,7 @@ fn complete_url(state: &AppState, app: &latchkey_core::app::App, handoff: &str) 
     let q: String = url::form_urlencoded::byte_serialize(handoff.as_bytes()).collect();
     format!(
         "{}/oauth/consent/complete?handoff_id={q}",
-        crate::runtime::issuer::issuer_url(&state.settings, app)
+        crate::services::issuer::issuer_url(&state.settings, app)
     )
 }
 
@@ -66,7 +67,7 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(handoff): P
         "handoff_id": handoff,
         "status": status,
         "expires_at": c.expires_at,
-        "app": {"id": app.id, "slug": app.slug, "name": app.name, "issuer": crate::runtime::issuer::issuer_url(&state.settings, &app)},
+        "app": {"id": app.id, "slug": app.slug, "name": app.name, "issuer": crate::services::issuer::issuer_url(&state.settings, &app)},
         "client": {
             "id": client.id, "client_id": client.client_id, "client_name": client.config.client_name,
             "client_uri": client.config.client_uri, "logo_uri": client.config.logo_uri,

@@ -13,8 +13,9 @@ use latchkey_store::deployments::Deployment;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::api::caller::Caller;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Caller};
+use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
 pub async fn get(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Deployment>> {

@@ -9,8 +9,9 @@ use latchkey_core::{Id, ValidationErrors};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, Caller, PageQuery, path_id};
+use crate::http::extract::{ApiJson, ApiQuery, PageQuery, path_id};
 use crate::state::AppState;
 
 const DEFAULT_PAGE: u32 = 100;

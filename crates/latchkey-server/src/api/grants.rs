@@ -7,8 +7,9 @@ use latchkey_core::grant::{Grant, GrantStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiQuery, Caller, OptionalJson, path_id};
+use crate::http::extract::{ApiQuery, OptionalJson, path_id};
 use crate::state::AppState;
 
 const MAX_GRANTS: u32 = 1000;

@@ -9,8 +9,9 @@ use latchkey_core::{ValidationErrors, validate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::caller::Caller;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Caller, path_id};
+use crate::http::extract::{ApiJson, path_id};
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {

@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use latchkey_core::signing_key::{KeyStatus, SigningKey};
 use serde_json::{Value, json};
 
-use crate::credentials;
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::Caller;
+use crate::services::secrets;
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
@@ -18,7 +18,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Path(slug): Pat
 }
 
 async fn fresh_key(state: &AppState) -> ApiResult<latchkey_store::NewSigningKey> {
-    credentials::signing_key(state).await.map_err(|e| {
+    secrets::signing_key(state).await.map_err(|e| {
         tracing::error!(error = %e, "signing key generation failed");
         ApiError::internal()
     })

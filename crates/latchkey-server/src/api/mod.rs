@@ -4,11 +4,13 @@
 pub mod api_keys;
 pub mod apps;
 pub mod audit;
+pub mod caller;
 pub mod clients;
 pub mod consent_requests;
 pub mod deployment;
 pub mod directory;
 pub mod grants;
+pub mod health;
 pub mod initial_access_tokens;
 pub mod keys;
 pub mod rate_limits;

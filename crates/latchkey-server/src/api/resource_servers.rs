@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use latchkey_core::resource_server::{ResourceServer, ResourceServerInput};
 use serde_json::{Value, json};
 
+use crate::api::caller::Caller;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Caller, path_id};
+use crate::http::extract::{ApiJson, path_id};
 use crate::state::AppState;
 
 fn scope_names(app: &latchkey_core::app::App) -> Vec<String> {

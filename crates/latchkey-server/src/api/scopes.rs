@@ -11,8 +11,9 @@ use latchkey_store::apps::AppChange;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Caller};
+use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
 /// Changes one scope of an app; a scope the app does not define is a 404.

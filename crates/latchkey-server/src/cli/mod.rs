@@ -70,7 +70,7 @@ async fn create_deployment(args: CreateDeploymentArgs) -> anyhow::Result<()> {
         .await
         .context("connecting to the database")?;
     store.migrate().await.context("applying database migrations")?;
-    let (key, record) = crate::credentials::api_key(&settings.master_key.hasher(), "bootstrap", None);
+    let (key, record) = crate::services::secrets::api_key(&settings.master_key.hasher(), "bootstrap", None);
     let deployment = store.create_deployment(&name, &record).await?;
     store.close().await;
     println!(
@@ -112,7 +112,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     })
     .await?;
-    server.state.gateway.telemetry.flush(&server.state.store).await;
+    server.state.telemetry.flush(&server.state.store).await;
     server.state.store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 
-use crate::http::extract::Caller;
+use crate::api::caller::Caller;
 use crate::state::AppState;
 
 pub async fn changes(State(state): State<AppState>, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

@@ -1,37 +1,20 @@
-//! Request extractors for the backend API. They turn everything a client can get wrong
-//! (no or bad API key, another deployment, malformed or oversized JSON, wrong content
-//! type) into [`ApiError`]s in the one error shape.
+//! Request extractors and readers that every surface shares. They turn everything a client
+//! can get wrong (malformed or oversized JSON or forms, wrong content type, bad query
+//! strings) into the error of the surface that reads them: [`ApiError`] for the backend API
+//! (`ApiJson`, `OptionalJson`, `ApiQuery`), [`OAuthFailure`] for the OAuth endpoints
+//! (`OAuthForm`). Also the one reader of the `Authorization` header ([`credentials`]).
 
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use std::sync::Arc;
-
-use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
-use latchkey_core::audit::Actor;
-use latchkey_core::secret::SecretKind;
+use latchkey_core::oauth::{OAuthError, Params};
 use latchkey_core::{Id, Timestamp};
-use latchkey_store::StoreError;
-use latchkey_store::deployments::ApiKey;
 use serde::de::DeserializeOwned;
 
-use crate::http::DeploymentScope;
-use crate::http::error::ApiError;
-use crate::state::AppState;
-
-const CHALLENGE: &str = "Bearer realm=\"latchkey\"";
-const CHALLENGE_INVALID: &str = "Bearer realm=\"latchkey\", error=\"invalid_token\"";
-
-/// The authenticated caller of a backend API request: a backend API key and the deployment
-/// it acts for.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub deployment_id: Id,
-    pub key_id: Id,
-    pub actor: Actor,
-}
+use crate::http::error::{ApiError, OAuthFailure};
 
 /// The credentials of `Authorization: <scheme> <credentials>`, the scheme compared without
 /// regard to case (RFC 7235 §2.1). `None` when the header is missing, not text, or of another
@@ -40,71 +23,6 @@ pub fn credentials<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> 
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (name, rest) = value.split_once(' ')?;
     name.eq_ignore_ascii_case(scheme).then(|| rest.trim())
-}
-
-/// What a request's `Authorization` header says about a backend API key.
-pub enum ApiKeyAuth {
-    /// No Authorization header at all.
-    Missing,
-    /// A header that cannot be a backend API key; the reason.
-    Invalid(&'static str),
-    /// Well-formed, but not a live key.
-    Unknown,
-    Found(Arc<ApiKey>),
-}
-
-/// Authenticates the backend API key of a request (the backend API and the gateway both
-/// use this), and records the key's use at most once a minute, off the request path.
-pub async fn authenticate_api_key(state: &AppState, headers: &HeaderMap) -> Result<ApiKeyAuth, StoreError> {
-    if !headers.contains_key(AUTHORIZATION) {
-        return Ok(ApiKeyAuth::Missing);
-    }
-    let Some(token) = credentials(headers, "Bearer") else {
-        return Ok(ApiKeyAuth::Invalid("use the Bearer scheme: Authorization: Bearer <key>"));
-    };
-    if !SecretKind::ApiKey.looks_valid(token) {
-        return Ok(ApiKeyAuth::Invalid("the API key is malformed: backend API keys start with lk_api_"));
-    }
-    let Some(key) = state.gateway.caches.api_key(&state.store, &state.hasher.hash(token)).await? else {
-        return Ok(ApiKeyAuth::Unknown);
-    };
-    if state.gateway.caches.should_touch(key.id) {
-        let (store, key_id) = (state.store.clone(), key.id);
-        tokio::spawn(async move {
-            if let Err(e) = store.touch_api_key(key_id).await {
-                tracing::warn!(error = %e, "could not record API key use");
-            }
-        });
-    }
-    Ok(ApiKeyAuth::Found(key))
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let key = match authenticate_api_key(state, &parts.headers).await? {
-            ApiKeyAuth::Found(key) => key,
-            ApiKeyAuth::Missing => {
-                return Err(ApiError::unauthorized(
-                    "send your backend API key as Authorization: Bearer <key>",
-                    CHALLENGE,
-                ));
-            }
-            ApiKeyAuth::Invalid(why) => return Err(ApiError::unauthorized(why, CHALLENGE_INVALID)),
-            ApiKeyAuth::Unknown => return Err(ApiError::unauthorized("the API key is unknown or revoked", CHALLENGE_INVALID)),
-        };
-        if let Some(DeploymentScope(raw)) = parts.extensions.get::<DeploymentScope>()
-            && raw.parse::<Id>().ok() != Some(key.deployment_id)
-        {
-            return Err(ApiError::forbidden("this API key belongs to another deployment"));
-        }
-        Ok(Caller {
-            deployment_id: key.deployment_id,
-            key_id: key.id,
-            actor: Actor::api_key(key.id, &key.name),
-        })
-    }
 }
 
 /// Whether a Content-Type is JSON (`application/json` or `application/*+json`).
@@ -255,5 +173,49 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         serde_urlencoded::from_str(q)
             .map(ApiQuery)
             .map_err(|e| ApiError::bad_request(format!("bad query string: {e}")))
+    }
+}
+
+/// Whether a request's body is a form (`application/x-www-form-urlencoded`).
+pub fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The parameters of a POST to an OAuth endpoint: a form body (RFC 6749 §3.2), parsed with
+/// the rule that no parameter may appear twice (checked when a parameter is read).
+pub struct OAuthForm(pub Params);
+
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = OAuthFailure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_form(req.headers()) {
+            return Err(OAuthError::invalid_request("send parameters as application/x-www-form-urlencoded").into());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            OAuthFailure::with_status(
+                e.status(),
+                OAuthError::invalid_request(format!("could not read the request body: {e}")),
+            )
+        })?;
+        Ok(OAuthForm(Params::parse(&bytes)))
+    }
+}
+
+/// The bearer token of a request: `Authorization: Bearer …`, or an `access_token` form field
+/// on POST (RFC 6750 §2.2). Both at once is an error.
+pub fn bearer_token(method: &Method, headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, &'static str> {
+    let from_header = credentials(headers, "Bearer").map(str::to_owned);
+    let from_body = if method == Method::POST && is_form(headers) {
+        Params::parse(body).single("access_token").ok().flatten().map(str::to_owned)
+    } else {
+        None
+    };
+    match (from_header, from_body) {
+        (Some(_), Some(_)) => Err("send the token one way only"),
+        (h, b) => Ok(h.or(b)),
     }
 }

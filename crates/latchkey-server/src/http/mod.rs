@@ -1,24 +1,17 @@
-//! HTTP plumbing: the router (which path goes to which handler), request ids, tracing,
-//! body limits, health endpoints.
+//! HTTP plumbing below every surface: the error types (`error`), extractors (`extract`),
+//! cookies, the hosted pages' renderer (`pages`), request ids, and the path rewrite that lets
+//! every route be declared once (see [`rewrite`]). The route table is `crate::routes`.
 
+pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod pages;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, Request, StatusCode};
-use axum::routing::{get, post};
-use latchkey_core::directory::MembershipKind;
-use serde_json::{Value, json};
+use axum::http::{HeaderName, HeaderValue, Request, header};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-
-use crate::api::{
-    api_keys, apps, audit, clients, consent_requests, deployment, directory, grants, initial_access_tokens, keys, rate_limits,
-    resource_servers, scopes,
-};
-use crate::http::error::ApiError;
-use crate::state::AppState;
 
 /// Largest request body accepted (logos are at most 256 KiB).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -33,113 +26,6 @@ impl MakeRequestId for RandomRequestId {
         let id = latchkey_core::crypto::b64url(&latchkey_core::crypto::random_bytes::<12>());
         id.parse().ok().map(RequestId::new)
     }
-}
-
-/// The management routes (also served under `/deployments/{deployment_id}`, see [`rewrite`]).
-fn management() -> Router<AppState> {
-    use MembershipKind::{Organization, Workspace};
-    Router::new()
-        .route("/oauth/apps", get(apps::list).post(apps::create))
-        .route("/oauth/apps/{slug}", get(apps::get).patch(apps::patch))
-        .route("/oauth/apps/{slug}/verify-domain", post(apps::verify_domain))
-        .route("/oauth/apps/{slug}/logo", post(apps::upload_logo).put(apps::upload_logo))
-        .route("/oauth/apps/{slug}/scopes", get(scopes::list))
-        .route("/oauth/apps/{slug}/scopes/{scope}", axum::routing::patch(scopes::patch))
-        .route("/oauth/apps/{slug}/scopes/{scope}/archive", post(scopes::archive))
-        .route("/oauth/apps/{slug}/scopes/{scope}/unarchive", post(scopes::unarchive))
-        .route(
-            "/oauth/apps/{slug}/scopes/{scope}/mapping",
-            post(scopes::set_mapping).put(scopes::set_mapping),
-        )
-        .route("/oauth/apps/{slug}/clients", get(clients::list).post(clients::create))
-        .route(
-            "/oauth/apps/{slug}/clients/{id}",
-            get(clients::get).patch(clients::patch).delete(clients::deactivate),
-        )
-        .route("/oauth/apps/{slug}/clients/{id}/reactivate", post(clients::reactivate))
-        .route("/oauth/apps/{slug}/clients/{id}/rotate-secret", post(clients::rotate_secret))
-        .route("/oauth/apps/{slug}/clients/{id}/secrets", get(clients::secrets))
-        .route("/oauth/apps/{slug}/clients/{id}/grants", get(grants::list_for_client))
-        .route("/oauth/apps/{slug}/clients/{id}/grants/{grant_id}/revoke", post(grants::revoke))
-        .route("/oauth/apps/{slug}/signing-keys", get(keys::list))
-        .route("/oauth/apps/{slug}/signing-keys/rotate", post(keys::rotate))
-        .route("/oauth/apps/{slug}/signing-keys/{kid}/compromise", post(keys::compromise))
-        .route(
-            "/oauth/apps/{slug}/resource-servers",
-            get(resource_servers::list).post(resource_servers::create),
-        )
-        .route(
-            "/oauth/apps/{slug}/resource-servers/{id}",
-            get(resource_servers::get)
-                .patch(resource_servers::update)
-                .delete(resource_servers::delete),
-        )
-        .route(
-            "/oauth/apps/{slug}/resource-servers/{id}/rotate-secret",
-            post(resource_servers::rotate_secret),
-        )
-        .route("/oauth/apps/{slug}/rate-limits", get(rate_limits::list).post(rate_limits::create))
-        .route(
-            "/oauth/apps/{slug}/rate-limits/{id}",
-            axum::routing::patch(rate_limits::update).delete(rate_limits::delete),
-        )
-        .route(
-            "/oauth/apps/{slug}/initial-access-tokens",
-            get(initial_access_tokens::list).post(initial_access_tokens::create),
-        )
-        .route(
-            "/oauth/apps/{slug}/initial-access-tokens/{id}/revoke",
-            post(initial_access_tokens::revoke),
-        )
-        .route("/grants/{grant_id}", get(grants::get))
-        .route("/users", get(directory::list_users).post(directory::create_user))
-        .route(
-            "/users/{id}",
-            get(directory::get_user)
-                .patch(directory::update_user)
-                .delete(directory::delete_user),
-        )
-        .route("/users/{id}/grants", get(grants::list_for_user))
-        .route("/users/{id}/memberships", get(directory::user_memberships))
-        .route("/organizations", get(directory::list_orgs).post(directory::create_org))
-        .route(
-            "/organizations/{id}",
-            get(directory::get_org).patch(directory::update_org).delete(directory::delete_org),
-        )
-        .route(
-            "/organizations/{id}/memberships",
-            get(|s, c, p| directory::list_memberships(Organization, s, c, p))
-                .post(|s, c, p, b| directory::add_membership(Organization, s, c, p, b)),
-        )
-        .route(
-            "/organizations/{id}/memberships/{user_id}",
-            axum::routing::patch(|s, c, p, b| directory::update_membership(Organization, s, c, p, b))
-                .delete(|s, c, p| directory::remove_membership(Organization, s, c, p)),
-        )
-        .route("/workspaces", get(directory::list_workspaces).post(directory::create_workspace))
-        .route(
-            "/workspaces/{id}",
-            get(directory::get_workspace)
-                .patch(directory::update_workspace)
-                .delete(directory::delete_workspace),
-        )
-        .route(
-            "/workspaces/{id}/memberships",
-            get(|s, c, p| directory::list_memberships(Workspace, s, c, p))
-                .post(|s, c, p, b| directory::add_membership(Workspace, s, c, p, b)),
-        )
-        .route(
-            "/workspaces/{id}/memberships/{user_id}",
-            axum::routing::patch(|s, c, p, b| directory::update_membership(Workspace, s, c, p, b))
-                .delete(|s, c, p| directory::remove_membership(Workspace, s, c, p)),
-        )
-        .route("/deployment", get(deployment::get).patch(deployment::patch))
-        .route("/consent-requests/{handoff_id}", get(consent_requests::get))
-        .route("/consent-requests/{handoff_id}/accept", post(consent_requests::accept))
-        .route("/consent-requests/{handoff_id}/reject", post(consent_requests::reject))
-        .route("/audit-events", get(audit::list))
-        .route("/api-keys", get(api_keys::list).post(api_keys::create))
-        .route("/api-keys/{id}/revoke", post(api_keys::revoke))
 }
 
 /// The deployment named by a `/deployments/{deployment_id}/…` prefix, which [`rewrite`]
@@ -196,26 +82,25 @@ fn rewrite(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {
     req
 }
 
-pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/logos/{app_id}", get(apps::logo))
-        .route("/v1/authz/check", post(crate::gateway::check))
-        .route("/v1/authz/changes", get(crate::gateway::changes::changes))
-        .route("/metrics", get(metrics))
-        .merge(management())
-        .merge(crate::runtime::routes())
-        .fallback(|| async { ApiError::not_found("route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not accept that method",
-            )
-        })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state);
+/// `Cache-Control: no-store` and `Pragma: no-cache` on every response of the routes it wraps
+/// (RFC 6749 §5.1 for token responses; also introspection, revocation, userinfo,
+/// registration and the gateway, whose answers are about live credentials).
+pub fn no_store<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::PRAGMA,
+            HeaderValue::from_static("no-cache"),
+        ))
+}
+
+/// The outer layers around the route table: the prefix [`rewrite`] before routing, then
+/// tracing with the request id, which is made here when the client sent none and echoed in
+/// the response.
+pub fn serve(routes: Router) -> Router {
     Router::new()
         .fallback_service(tower::ServiceBuilder::new().map_request(rewrite).service(routes))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -224,30 +109,4 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
-}
-
-/// Prometheus metrics (no secrets in them; protect the port if the numbers are sensitive).
-async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::gateway::telemetry::prometheus().render(),
-    )
-}
-
-async fn healthz() -> axum::Json<Value> {
-    axum::Json(json!({"status": "ok"}))
-}
-
-async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
-    match state.store.ping().await {
-        Ok(()) => Ok(axum::Json(json!({"status": "ready", "database": state.store.dialect().name()}))),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "the database is unreachable",
-            ))
-        }
-    }
 }

@@ -15,9 +15,12 @@ use latchkey_core::secret::SecretKind;
 use latchkey_store::StoreError;
 use latchkey_store::runtime::NewConsentRequest;
 
-use super::cookies;
-use super::issuer::{ActiveIssuer, Issuer, IssuerError};
-use super::pages::{self, Branding};
+use super::issuer::HostedIssuer;
+use crate::http::cookies;
+use crate::http::error::PageError;
+use crate::http::extract::is_form;
+use crate::http::pages::{self, Branding};
+use crate::services::issuer::Issuer;
 use crate::state::AppState;
 
 /// How long a consent transaction stays usable.
@@ -30,11 +33,6 @@ pub fn branding(iss: &Issuer) -> Branding {
         app_name: iss.app.name.clone(),
         app_logo: iss.app.logo_url.clone(),
     }
-}
-
-/// The page shown when no issuer serves the request.
-pub fn issuer_page(e: IssuerError) -> Response {
-    pages::message(e.status(), &Branding::default(), "Unavailable", e.message())
 }
 
 /// A redirect after a GET (302) or a form POST (303, RFC 9700 §4.12).
@@ -85,99 +83,68 @@ pub fn browser_binding(headers: &HeaderMap, secure: bool) -> (String, bool) {
 
 pub async fn authorize(
     State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
+    HostedIssuer(iss): HostedIssuer,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return issuer_page(e),
-    };
+) -> Result<Response, PageError> {
     let b = branding(&iss);
+    let page = |e: PageError| e.branded(&b);
     let params = if method == Method::POST {
-        let form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-        if !form {
-            return pages::message(
+        if !is_form(&headers) {
+            return Err(page(PageError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                &b,
                 "Invalid request",
                 "Send the authorization request as a form (application/x-www-form-urlencoded).",
-            );
+            )));
         }
         Params::parse(&body)
     } else {
         Params::parse(uri.query().unwrap_or("").as_bytes())
     };
 
-    let client_id = match params.single("client_id") {
-        Ok(c) => c,
-        Err(e) => {
-            return pages::message(StatusCode::BAD_REQUEST, &b, "Invalid request", &e.description);
-        }
-    };
+    // Until the redirect URI is validated, every error is a page (RFC 6749 §4.1.2.1).
+    let client_id = params.single("client_id").map_err(|e| page(PageError::invalid(e.description)))?;
     let client = match client_id {
         Some(id) => match state.store.client_by_client_id(id).await {
             Ok(c) => Some(c),
             Err(StoreError::NotFound(_)) => None,
-            Err(e) => {
-                tracing::error!(error = %e, "client lookup");
-                return pages::message(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &b,
-                    "Something went wrong",
-                    "Please try again later.",
-                );
-            }
+            Err(e) => return Err(page(e.into())),
         },
         None => None,
     };
-    let client = match authorize::check_client(&iss.app, client.as_ref(), client_id) {
-        Ok(c) => c,
-        Err(e) => return pages::message(StatusCode::BAD_REQUEST, &b, e.title, &e.detail),
-    };
-    let requested_redirect = match params.single("redirect_uri") {
-        Ok(r) => r,
-        Err(e) => {
-            return pages::message(StatusCode::BAD_REQUEST, &b, "Invalid request", &e.description);
-        }
-    };
-    let (redirect_uri, sent) = match authorize::check_redirect_uri(client, requested_redirect) {
-        Ok(r) => r,
-        Err(e) => return pages::message(StatusCode::BAD_REQUEST, &b, e.title, &e.detail),
-    };
+    let refused = |e: authorize::PageError| page(PageError::new(StatusCode::BAD_REQUEST, e.title, e.detail));
+    let client = authorize::check_client(&iss.app, client.as_ref(), client_id).map_err(refused)?;
+    let requested_redirect = params.single("redirect_uri").map_err(|e| page(PageError::invalid(e.description)))?;
+    let (redirect_uri, sent) = authorize::check_redirect_uri(client, requested_redirect).map_err(refused)?;
     // From here on, errors go back to the client.
     let client_state = params.single("state").ok().flatten();
     let servers = match state.store.resource_servers_of(iss.app.id).await {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = %e, "resource servers");
-            return error_to_client(
-                &iss,
-                &redirect_uri,
-                client_state,
-                &OAuthError::new(ErrorCode::ServerError, "try again later"),
-                &method,
-            );
+            tracing::error!(error = %e, "authorize: loading resource servers");
+            return Ok(error_to_client(&iss, &redirect_uri, client_state, &unavailable(), &method));
         }
     };
     let req = match authorize::check_request(&params, &iss.app, client, redirect_uri.clone(), sent, &servers) {
         Ok(r) => r,
-        Err(e) => return error_to_client(&iss, &redirect_uri, client_state, &e, &method),
+        Err(e) => return Ok(error_to_client(&iss, &redirect_uri, client_state, &e, &method)),
     };
 
     // Where the user goes next: the deployment's own consent page, or the hosted one. A
     // failed lookup must not silently fall back to the hosted pages.
-    let external = match state.gateway.caches.settings(&state.store, iss.app.deployment_id).await {
+    let external = match state.caches.settings(&state.store, iss.app.deployment_id).await {
         Ok(settings) => settings.get("consent_url").and_then(|v| v.as_str()).map(str::to_owned),
         Err(e) => {
-            tracing::error!(error = %e, "deployment settings");
-            let unavailable = OAuthError::new(ErrorCode::ServerError, "try again later");
-            return error_to_client(&iss, &req.redirect_uri, req.state.as_deref(), &unavailable, &method);
+            tracing::error!(error = %e, "authorize: loading deployment settings");
+            return Ok(error_to_client(
+                &iss,
+                &req.redirect_uri,
+                req.state.as_deref(),
+                &unavailable(),
+                &method,
+            ));
         }
     };
     let (browser, new_browser) = browser_binding(&headers, iss.secure);
@@ -194,14 +161,14 @@ pub async fn authorize(
         expires_at: now.plus_seconds(CONSENT_TTL_SECONDS),
     };
     if let Err(e) = state.store.create_consent_request(&new).await {
-        tracing::error!(error = %e, "creating consent request");
-        return error_to_client(
+        tracing::error!(error = %e, "authorize: creating the consent transaction");
+        return Ok(error_to_client(
             &iss,
             &req.redirect_uri,
             req.state.as_deref(),
-            &OAuthError::new(ErrorCode::ServerError, "try again later"),
+            &unavailable(),
             &method,
-        );
+        ));
     }
     let handoff_q: String = url::form_urlencoded::byte_serialize(handoff.expose().as_bytes()).collect();
     let next = match external {
@@ -213,5 +180,11 @@ pub async fn authorize(
         resp.headers_mut().append(header::SET_COOKIE, browser_cookie(&browser, iss.secure));
     }
     pages::harden(&mut resp);
-    resp
+    Ok(resp)
+}
+
+/// What the client is told when the server fails after the redirect URI is trusted (the
+/// cause is logged where it happens).
+fn unavailable() -> OAuthError {
+    OAuthError::new(ErrorCode::ServerError, "try again later")
 }

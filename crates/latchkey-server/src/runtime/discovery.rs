@@ -12,7 +12,9 @@ use latchkey_core::client::AuthMethod;
 use latchkey_core::signing_key::KeyStatus;
 use serde_json::{Value, json};
 
-use super::issuer::{ActiveIssuer, Issuer, IssuerError};
+use super::issuer::ActiveIssuer;
+use crate::http::error::OAuthFailure;
+use crate::services::issuer::Issuer;
 use crate::state::AppState;
 
 pub fn metadata(iss: &Issuer) -> Value {
@@ -66,30 +68,16 @@ fn cacheable(mut resp: axum::response::Response) -> axum::response::Response {
     resp
 }
 
-pub async fn configuration(iss: Result<ActiveIssuer, IssuerError>) -> axum::response::Response {
-    match iss {
-        Ok(ActiveIssuer(iss)) => cacheable(Json(metadata(&iss)).into_response()),
-        Err(e) => e.into_response(),
-    }
+pub async fn configuration(ActiveIssuer(iss): ActiveIssuer) -> axum::response::Response {
+    cacheable(Json(metadata(&iss)).into_response())
 }
 
-pub async fn jwks(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>) -> axum::response::Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return e.into_response(),
-    };
-    match state.store.signing_keys_of(iss.app.id).await {
-        Ok(keys) => {
-            let published: Vec<&Value> = keys
-                .iter()
-                .filter(|k| k.status != KeyStatus::Compromised)
-                .map(|k| &k.public_jwk)
-                .collect();
-            cacheable(Json(json!({ "keys": published })).into_response())
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "loading signing keys");
-            IssuerError::Internal.into_response()
-        }
-    }
+pub async fn jwks(State(state): State<AppState>, ActiveIssuer(iss): ActiveIssuer) -> Result<axum::response::Response, OAuthFailure> {
+    let keys = state.store.signing_keys_of(iss.app.id).await?;
+    let published: Vec<&Value> = keys
+        .iter()
+        .filter(|k| k.status != KeyStatus::Compromised)
+        .map(|k| &k.public_jwk)
+        .collect();
+    Ok(cacheable(Json(json!({ "keys": published })).into_response()))
 }

@@ -29,10 +29,11 @@ use latchkey_store::runtime::{CodeRecord, ConsentRequest, ConsentStatus, Session
 use minijinja::context;
 use serde::Serialize;
 
-use super::authorize::{branding, error_to_request, issuer_page, redirect};
-use super::cookies;
-use super::issuer::{ActiveIssuer, Issuer, IssuerError};
-use super::pages::{self, Branding};
+use super::authorize::{branding, error_to_request, redirect};
+use super::issuer::HostedIssuer;
+use crate::http::cookies;
+use crate::http::pages::{self, Branding};
+use crate::services::issuer::Issuer;
 use crate::state::AppState;
 
 /// Authorization codes live one minute (RFC 6749 §4.1.2 recommends at most ten).
@@ -443,11 +444,7 @@ fn csrf_ok(state: &AppState, t: &Transaction, p: &Params) -> bool {
     constant_time_eq(sent.as_bytes(), t.csrf(state).as_bytes())
 }
 
-pub async fn init(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, uri: Uri, headers: HeaderMap) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return issuer_page(e),
-    };
+pub async fn init(State(state): State<AppState>, HostedIssuer(iss): HostedIssuer, uri: Uri, headers: HeaderMap) -> Response {
     let p = Params::parse(uri.query().unwrap_or("").as_bytes());
     let t = match load(&state, &iss, &headers, p.single("handoff_id").ok().flatten(), true).await {
         Ok(t) => t,
@@ -456,11 +453,7 @@ pub async fn init(State(state): State<AppState>, iss: Result<ActiveIssuer, Issue
     advance(&state, &iss, t, &headers).await
 }
 
-pub async fn login(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, headers: HeaderMap, body: Bytes) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return issuer_page(e),
-    };
+pub async fn login(State(state): State<AppState>, HostedIssuer(iss): HostedIssuer, headers: HeaderMap, body: Bytes) -> Response {
     let b = branding(&iss);
     let Some(p) = form_params(&headers, &body) else {
         return pages::message(
@@ -576,11 +569,7 @@ pub async fn login(State(state): State<AppState>, iss: Result<ActiveIssuer, Issu
     resp
 }
 
-pub async fn decide(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, headers: HeaderMap, body: Bytes) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return issuer_page(e),
-    };
+pub async fn decide(State(state): State<AppState>, HostedIssuer(iss): HostedIssuer, headers: HeaderMap, body: Bytes) -> Response {
     let b = branding(&iss);
     let Some(p) = form_params(&headers, &body) else {
         return pages::message(
@@ -669,11 +658,7 @@ pub async fn decide(State(state): State<AppState>, iss: Result<ActiveIssuer, Iss
 }
 
 /// Finishes a transaction decided through the backend API (an external consent page).
-pub async fn complete(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, uri: Uri, headers: HeaderMap) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return issuer_page(e),
-    };
+pub async fn complete(State(state): State<AppState>, HostedIssuer(iss): HostedIssuer, uri: Uri, headers: HeaderMap) -> Response {
     let b = branding(&iss);
     let p = Params::parse(uri.query().unwrap_or("").as_bytes());
     let t = match load(&state, &iss, &headers, p.single("handoff_id").ok().flatten(), false).await {

@@ -1,175 +1,70 @@
-//! Which app (issuer) a runtime request is for: a path issuer `{public_url}/a/{slug}` (the
-//! prefix is stripped before routing, see `http::rewrite`), or an app with its own domain
-//! found by the request's Host and issuing as `https://{fqdn}`. Every endpoint, document and
-//! token of an app uses its one issuer string.
+//! The runtime's issuer extractors: which app a request is for (see
+//! [`crate::services::issuer`]), rejected in the shape of the endpoint that asks — JSON for
+//! the OAuth endpoints ([`Issuer`], [`ActiveIssuer`]), an HTML page for the hosted pages
+//! ([`HostedIssuer`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use latchkey_core::app::App;
-use latchkey_store::StoreError;
-use serde_json::json;
 
-use crate::http::IssuerPath;
+use crate::http::error::{OAuthFailure, PageError};
+use crate::services::issuer::{self, Issuer, IssuerError};
 use crate::state::AppState;
 
-#[derive(Debug, Clone)]
-pub struct Issuer {
-    pub app: App,
-    /// The issuer identifier, without a trailing slash.
-    pub issuer: String,
-    /// Whether the issuer is served over https (cookies get `Secure` and `__Host-`).
-    pub secure: bool,
-}
-
-impl Issuer {
-    /// An absolute URL of one of this issuer's endpoints (`path` starts with `/`).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
-    }
-
-    pub fn token_endpoint(&self) -> String {
-        self.url("/oauth/token")
-    }
-
-    /// A disabled app serves nothing but this error — except introspection, revocation and
-    /// userinfo, which answer for its tokens through the verification decision ("inactive").
-    pub fn active(self) -> Result<Self, IssuerError> {
-        if self.app.is_active { Ok(self) } else { Err(IssuerError::Disabled) }
-    }
-}
-
-/// An issuer whose app is enabled: what every endpoint but introspection, revocation and
-/// userinfo requires.
+/// An issuer whose app is enabled: what every OAuth endpoint but introspection, revocation
+/// and userinfo requires.
 #[derive(Debug, Clone)]
 pub struct ActiveIssuer(pub Issuer);
 
-impl FromRequestParts<AppState> for ActiveIssuer {
-    type Rejection = IssuerError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Issuer::from_request_parts(parts, state).await?.active().map(ActiveIssuer)
-    }
-}
-
-/// Why no issuer could serve the request.
-#[derive(Debug)]
-pub enum IssuerError {
-    NotFound,
-    Disabled,
-    Internal,
-}
-
-impl IssuerError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            IssuerError::NotFound => StatusCode::NOT_FOUND,
-            IssuerError::Disabled => StatusCode::FORBIDDEN,
-            IssuerError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub fn message(&self) -> &'static str {
-        match self {
-            IssuerError::NotFound => "No OAuth app is served at this address.",
-            IssuerError::Disabled => "This application has been disabled by its operator.",
-            IssuerError::Internal => "The server failed to handle the request.",
-        }
-    }
-}
-
-impl IntoResponse for IssuerError {
-    fn into_response(self) -> Response {
-        let code = match self {
-            IssuerError::NotFound => "not_found",
-            IssuerError::Disabled => "access_denied",
-            IssuerError::Internal => "server_error",
-        };
-        let mut r = (
-            self.status(),
-            axum::Json(json!({"error": code, "error_description": self.message()})),
-        )
-            .into_response();
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-        r
-    }
-}
-
-fn host_of(parts: &Parts) -> Option<String> {
-    let raw = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.host())?;
-    // "[v6]:port" or "name:port": the port never matters for routing.
-    let host = match raw.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => raw.split(':').next().unwrap_or(raw),
-    };
-    Some(host.trim_end_matches('.').to_ascii_lowercase())
-}
+/// An enabled issuer for a hosted page (authorize, sign-in, consent, logout): refusals are
+/// pages, since a browser is reading.
+#[derive(Debug, Clone)]
+pub struct HostedIssuer(pub Issuer);
 
 impl FromRequestParts<AppState> for Issuer {
-    type Rejection = IssuerError;
+    type Rejection = OAuthFailure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let lookup = match parts.extensions.get::<IssuerPath>() {
-            Some(IssuerPath(slug)) => state.store.app_by_slug(slug).await.map(|app| (app, true)),
-            None => match host_of(parts) {
-                Some(host) => state.store.app_by_fqdn(&host).await.map(|app| (app, false)),
-                None => Err(StoreError::NotFound("app")),
-            },
+        Ok(issuer::resolve(&state.store, &state.settings, parts).await?)
+    }
+}
+
+impl FromRequestParts<AppState> for ActiveIssuer {
+    type Rejection = OAuthFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ActiveIssuer(issuer::resolve(&state.store, &state.settings, parts).await?.active()?))
+    }
+}
+
+impl FromRequestParts<AppState> for HostedIssuer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(HostedIssuer(issuer::resolve(&state.store, &state.settings, parts).await?.active()?))
+    }
+}
+
+impl From<IssuerError> for OAuthFailure {
+    fn from(e: IssuerError) -> Self {
+        let code = match e {
+            IssuerError::NotFound => "not_found",
+            IssuerError::Disabled => "access_denied",
+            IssuerError::Internal(_) => "server_error",
         };
-        let (app, by_path) = match lookup {
-            Ok(found) => found,
-            Err(StoreError::NotFound(_)) => return Err(IssuerError::NotFound),
-            Err(e) => {
-                tracing::error!(error = %e, "issuer lookup failed");
-                return Err(IssuerError::Internal);
-            }
-        };
-        // An app with its own domain is served only there, so it has one issuer; a path
-        // issuer only under the public URL.
-        if app.fqdn.is_some() == by_path {
-            return Err(IssuerError::NotFound);
+        let failure = OAuthFailure::custom(e.status(), code, e.message());
+        match e {
+            IssuerError::Internal(cause) => failure.caused_by(cause),
+            _ => failure,
         }
-        let issuer = issuer_url(&state.settings, &app);
-        let secure = issuer.starts_with("https://");
-        Ok(Issuer { app, issuer, secure })
     }
 }
 
-/// The issuer identifier of `app`: `https://{fqdn}` for an app with its own domain, else
-/// `{public_url}/a/{slug}`. The one place this string is made: `iss` claims, metadata, the
-/// gateway's answers and RFC 9728 documents must all agree on it byte for byte.
-pub fn issuer_url(settings: &crate::config::Settings, app: &latchkey_core::app::App) -> String {
-    match &app.fqdn {
-        Some(fqdn) => format!("https://{fqdn}"),
-        None => format!("{}/a/{}", settings.public_url, app.slug),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parts(host: &str) -> Parts {
-        let (p, _) = axum::http::Request::builder()
-            .uri("/x")
-            .header("host", host)
-            .body(())
-            .unwrap()
-            .into_parts();
-        p
-    }
-
-    #[test]
-    fn hosts_lose_ports_case_and_trailing_dots() {
-        assert_eq!(host_of(&parts("Auth.Example.com:8443")).unwrap(), "auth.example.com");
-        assert_eq!(host_of(&parts("auth.example.com.")).unwrap(), "auth.example.com");
-        assert_eq!(host_of(&parts("[::1]:8080")).unwrap(), "::1");
-        assert_eq!(host_of(&parts("127.0.0.1")).unwrap(), "127.0.0.1");
+impl From<IssuerError> for PageError {
+    fn from(e: IssuerError) -> Self {
+        let page = PageError::new(e.status(), "Unavailable", e.message());
+        match e {
+            IssuerError::Internal(cause) => page.caused_by(cause),
+            _ => page,
+        }
     }
 }

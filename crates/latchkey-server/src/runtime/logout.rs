@@ -13,18 +13,22 @@ use latchkey_core::audit::Actor;
 use latchkey_core::crypto::constant_time_eq;
 use latchkey_core::oauth::Params;
 use latchkey_core::secret::SecretKind;
+use latchkey_store::StoreError;
 use serde_json::Value;
 
-use super::authorize::{branding, issuer_page, redirect};
-use super::cookies;
-use super::issuer::{ActiveIssuer, Issuer, IssuerError};
-use super::pages;
+use super::authorize::{branding, redirect};
+use super::issuer::HostedIssuer;
+use crate::http::error::PageError;
+use crate::http::extract::is_form;
+use crate::http::{cookies, pages};
+use crate::services::issuer::Issuer;
+use crate::services::tokens;
 use crate::state::AppState;
 
 /// The verified claims of an `id_token_hint`.
-async fn check_hint(state: &AppState, iss: &Issuer, hint: &str) -> Option<Value> {
-    let keys = state.store.signing_keys_of(iss.app.id).await.ok()?;
-    super::tokens::verify_own_jwt(&keys, &iss.issuer, hint, &["iss", "sub", "aud"])
+async fn check_hint(state: &AppState, iss: &Issuer, hint: &str) -> Result<Option<Value>, StoreError> {
+    let keys = state.store.signing_keys_of(iss.app.id).await?;
+    Ok(tokens::verify_own_jwt(&keys, &iss.issuer, hint, &["iss", "sub", "aud"]))
 }
 
 fn aud_contains(claims: &Value, client_id: &str) -> bool {
@@ -41,24 +45,17 @@ fn logout_csrf(state: &AppState, browser: &str) -> String {
 
 pub async fn logout(
     State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
+    HostedIssuer(iss): HostedIssuer,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return issuer_page(e),
-    };
+) -> Result<Response, PageError> {
     let b = branding(&iss);
-    let bad = |d: &str| pages::message(StatusCode::BAD_REQUEST, &b, "Cannot sign out", d);
+    let page = |e: PageError| e.branded(&b);
+    let bad = |d: &'static str| Err(page(PageError::new(StatusCode::BAD_REQUEST, "Cannot sign out", d)));
     let p = if method == Method::POST {
-        let form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-        if !form {
+        if !is_form(&headers) {
             return bad("Send the logout request as a form.");
         }
         Params::parse(&body)
@@ -74,7 +71,7 @@ pub async fn logout(
     );
 
     let claims = match &hint {
-        Some(h) => match check_hint(&state, &iss, h).await {
+        Some(h) => match check_hint(&state, &iss, h).await.map_err(|e| page(e.into()))? {
             Some(c) => Some(c),
             None => return bad("The id_token_hint was not issued by this server."),
         },
@@ -94,7 +91,11 @@ pub async fn logout(
     };
     if let Some(target) = &redirect_to {
         let registered = match &client_id {
-            Some(id) => state.store.client_by_client_id(id).await.ok().filter(|c| c.app_id == iss.app.id),
+            Some(id) => match state.store.client_by_client_id(id).await {
+                Ok(c) => Some(c).filter(|c| c.app_id == iss.app.id),
+                Err(StoreError::NotFound(_)) => None,
+                Err(e) => return Err(page(e.into())),
+            },
             None => None,
         };
         if !registered.is_some_and(|c| c.config.post_logout_redirect_uris.iter().any(|u| u == target)) {
@@ -108,8 +109,7 @@ pub async fn logout(
             .store
             .session_by_hash(&state.hasher.hash(&v))
             .await
-            .ok()
-            .flatten()
+            .map_err(|e| page(e.into()))?
             .filter(|s| s.deployment_id == iss.app.deployment_id),
         None => None,
     };
@@ -161,7 +161,7 @@ pub async fn logout(
                     resp.headers_mut()
                         .append(header::SET_COOKIE, super::authorize::browser_cookie(&browser, iss.secure));
                 }
-                return resp;
+                return Ok(resp);
             }
             if let Some(s) = &cookie_session {
                 to_end.push(s.id);
@@ -169,14 +169,15 @@ pub async fn logout(
         }
     }
     for sid in to_end {
-        if let Ok(Some(session)) = state.store.session(sid).await
+        if let Some(session) = state.store.session(sid).await.map_err(|e| page(e.into()))?
             && session.deployment_id == iss.app.deployment_id
         {
             let actor = Actor::user(session.user_id, None);
-            if let Err(e) = state.store.end_session(sid, "logout", &actor, Some(iss.app.id)).await {
-                tracing::error!(error = %e, "ending session");
-                return pages::message(StatusCode::INTERNAL_SERVER_ERROR, &b, "Something went wrong", "Please try again.");
-            }
+            state
+                .store
+                .end_session(sid, "logout", &actor, Some(iss.app.id))
+                .await
+                .map_err(|e| page(e.into()))?;
         }
     }
     let mut resp = match redirect_to {
@@ -192,5 +193,5 @@ pub async fn logout(
     resp.headers_mut()
         .append(header::SET_COOKIE, cookies::clear(&cookie_name, iss.secure));
     pages::harden(&mut resp);
-    resp
+    Ok(resp)
 }

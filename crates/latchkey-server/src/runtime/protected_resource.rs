@@ -48,7 +48,7 @@ pub async fn metadata(State(state): State<AppState>, uri: Uri, headers: HeaderMa
     if !app.is_active {
         return not_found();
     }
-    let issuer = super::issuer::issuer_url(&state.settings, &app);
+    let issuer = crate::services::issuer::issuer_url(&state.settings, &app);
     let scopes: Vec<&str> = if rs.scopes.is_empty() {
         app.active_scopes().collect()
     } else {

@@ -8,10 +8,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::Id;
 use latchkey_core::audit::Actor;
@@ -23,11 +24,11 @@ use latchkey_store::StoreError;
 use latchkey_store::clients::NewClient;
 use serde_json::{Value, json};
 
-use super::issuer::{ActiveIssuer, Issuer, IssuerError};
-use super::token::no_store;
-use super::userinfo::bearer_error;
-use crate::credentials;
+use super::issuer::ActiveIssuer;
+use crate::http::error::OAuthFailure;
 use crate::http::extract;
+use crate::services::issuer::Issuer;
+use crate::services::secrets;
 use crate::state::AppState;
 
 /// The peer's IP address when the server runs with connection info (`latchkey serve` does);
@@ -47,23 +48,24 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
     }
 }
 
-fn json_no_store(status: StatusCode, body: Value) -> Response {
-    let mut r = no_store(body);
-    *r.status_mut() = status;
-    r
-}
-
 /// An RFC 7591 §3.2.2 error; a 401 (the initial or registration access token) is an RFC 6750
 /// bearer error with its challenge.
-fn error(status: StatusCode, e: OAuthError) -> Response {
+fn error(status: StatusCode, e: OAuthError) -> OAuthFailure {
     if status == StatusCode::UNAUTHORIZED {
-        return bearer_error(status, Some(e.code.as_str()), &e.description, None);
+        return OAuthFailure::bearer(status, Some(e.code.as_str()), &e.description, None);
     }
-    json_no_store(status, json!({"error": e.code.as_str(), "error_description": e.description}))
+    OAuthFailure::with_status(status, e)
 }
 
-fn bad(e: OAuthError) -> Response {
+fn bad(e: OAuthError) -> OAuthFailure {
     error(StatusCode::BAD_REQUEST, e)
+}
+
+fn no_initial_token() -> OAuthFailure {
+    error(
+        StatusCode::UNAUTHORIZED,
+        OAuthError::new(ErrorCode::InvalidToken, "a valid initial access token is required to register"),
+    )
 }
 
 fn parse_metadata(headers: &HeaderMap, body: &Bytes) -> Result<ClientMetadata, OAuthError> {
@@ -78,53 +80,40 @@ fn parse_metadata(headers: &HeaderMap, body: &Bytes) -> Result<ClientMetadata, O
 }
 
 /// 404 unless the app allows dynamic registration.
-fn registration_closed(iss: &Issuer) -> Option<Response> {
-    (!iss.app.allow_dynamic_client_registration).then(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            OAuthError::new(
-                ErrorCode::InvalidRequest,
-                "this authorization server does not allow dynamic client registration",
-            ),
-        )
-    })
+fn registration_open(iss: &Issuer) -> Result<(), OAuthFailure> {
+    if iss.app.allow_dynamic_client_registration {
+        return Ok(());
+    }
+    Err(error(
+        StatusCode::NOT_FOUND,
+        OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "this authorization server does not allow dynamic client registration",
+        ),
+    ))
 }
 
 fn registration_uri(iss: &Issuer, client: &Client) -> String {
     iss.url(&format!("/oauth/register/{}", client.client_id))
 }
 
-fn unavailable() -> Response {
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        OAuthError::new(ErrorCode::ServerError, "the server failed; try again"),
-    )
-}
-
 pub async fn register(
     State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
+    ActiveIssuer(iss): ActiveIssuer,
     PeerIp(peer): PeerIp,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return e.into_response(),
-    };
-    if let Some(refusal) = registration_closed(&iss) {
-        return refusal;
-    }
+) -> Result<Response, OAuthFailure> {
+    registration_open(&iss)?;
     if state.throttles.register.check_key(&peer).is_err() {
-        let mut r = error(
+        let refusal = error(
             StatusCode::TOO_MANY_REQUESTS,
             OAuthError::new(
                 ErrorCode::InvalidRequest,
                 "too many registrations from this address; try again later",
             ),
         );
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return r;
+        return Ok(([(header::RETRY_AFTER, "60")], refusal).into_response());
     }
     if state.throttles.register.len() > 100_000 {
         state.throttles.register.retain_recent();
@@ -134,26 +123,17 @@ pub async fn register(
     let initial_token = extract::credentials(&headers, "Bearer").map(|t| state.hasher.hash(t));
     if iss.app.dcr_require_initial_access_token {
         let ok = match &initial_token {
-            Some(hash) => state.store.initial_access_token_valid(iss.app.id, hash).await.unwrap_or(false),
+            Some(hash) => state.store.initial_access_token_valid(iss.app.id, hash).await?,
             None => false,
         };
         if !ok {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                OAuthError::new(ErrorCode::InvalidToken, "a valid initial access token is required to register"),
-            );
+            return Err(no_initial_token());
         }
     }
-    let meta = match parse_metadata(&headers, &body) {
-        Ok(m) => m,
-        Err(e) => return bad(e),
-    };
-    let config = match meta.to_config(|s| iss.app.offers_scope(s)) {
-        Ok(c) => c,
-        Err(e) => return bad(e),
-    };
+    let meta = parse_metadata(&headers, &body).map_err(bad)?;
+    let config = meta.to_config(|s| iss.app.offers_scope(s)).map_err(bad)?;
     let method = config.auth_method();
-    let secret = method.uses_secret().then(|| credentials::client_secret(&state, method));
+    let secret = method.uses_secret().then(|| secrets::client_secret(&state, method));
     let registration_token = SecretKind::RegistrationToken.generate();
     let new = NewClient {
         id: Id::generate(),
@@ -172,16 +152,8 @@ pub async fn register(
     let client = match state.store.create_client(&iss.app, &new, &actor).await {
         Ok(c) => c,
         // Revoked or expired between the early check and now: nothing was registered.
-        Err(StoreError::NotFound("initial access token")) => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                OAuthError::new(ErrorCode::InvalidToken, "a valid initial access token is required to register"),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "registering a client");
-            return unavailable();
-        }
+        Err(StoreError::NotFound("initial access token")) => return Err(no_initial_token()),
+        Err(e) => return Err(e.into()),
     };
     let mut body = metadata_response(&client);
     if let Some((plain, _)) = &secret {
@@ -190,12 +162,12 @@ pub async fn register(
     }
     body.insert("registration_access_token".into(), json!(registration_token.expose()));
     body.insert("registration_client_uri".into(), json!(registration_uri(&iss, &client)));
-    json_no_store(StatusCode::CREATED, Value::Object(body))
+    Ok((StatusCode::CREATED, Json(Value::Object(body))).into_response())
 }
 
 /// The client a registration access token manages; any mismatch is `invalid_token` (401),
 /// so the endpoint does not reveal which clients exist.
-async fn managed(state: &AppState, iss: &Issuer, headers: &HeaderMap, client_id: &str) -> Result<Client, Response> {
+async fn managed(state: &AppState, iss: &Issuer, headers: &HeaderMap, client_id: &str) -> Result<Client, OAuthFailure> {
     let deny = || {
         error(
             StatusCode::UNAUTHORIZED,
@@ -211,36 +183,23 @@ async fn managed(state: &AppState, iss: &Issuer, headers: &HeaderMap, client_id:
     match state
         .store
         .client_by_registration_token(iss.app.id, &state.hasher.hash(token))
-        .await
+        .await?
     {
-        Ok(Some(c)) if c.client_id == client_id => Ok(c),
-        Ok(_) => Err(deny()),
-        Err(e) => {
-            tracing::error!(error = %e, "registration lookup");
-            Err(unavailable())
-        }
+        Some(c) if c.client_id == client_id => Ok(c),
+        _ => Err(deny()),
     }
 }
 
 pub async fn manage(
     State(state): State<AppState>,
-    iss: Result<ActiveIssuer, IssuerError>,
+    ActiveIssuer(iss): ActiveIssuer,
     method: Method,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return e.into_response(),
-    };
-    if let Some(refusal) = registration_closed(&iss) {
-        return refusal;
-    }
-    let client = match managed(&state, &iss, &headers, &client_id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, OAuthFailure> {
+    registration_open(&iss)?;
+    let client = managed(&state, &iss, &headers, &client_id).await?;
     let actor = Actor::client(&client.client_id);
     let with_uri = |c: &Client| {
         let mut m = metadata_response(c);
@@ -248,54 +207,39 @@ pub async fn manage(
         Value::Object(m)
     };
     match method {
-        Method::GET => json_no_store(StatusCode::OK, with_uri(&client)),
+        Method::GET => Ok(Json(with_uri(&client)).into_response()),
         Method::PUT => {
-            let meta = match parse_metadata(&headers, &body) {
-                Ok(m) => m,
-                Err(e) => return bad(e),
-            };
+            let meta = parse_metadata(&headers, &body).map_err(bad)?;
             if meta.client_id.as_deref() != Some(client.client_id.as_str()) {
-                return bad(OAuthError::invalid_request("the body's client_id must be this client's"));
+                return Err(bad(OAuthError::invalid_request("the body's client_id must be this client's")));
             }
             if let Some(sent) = &meta.client_secret {
                 // RFC 7592 §2.2: a client_secret in the body must be the current one.
-                let live = state.store.live_client_secrets(client.id).await.unwrap_or_default();
+                let live = state.store.live_client_secrets(client.id).await?;
                 if !live.iter().any(|s| state.hasher.verify(sent.expose(), &s.hash)) {
-                    return bad(OAuthError::new(ErrorCode::InvalidClientMetadata, "client_secret does not match"));
+                    return Err(bad(OAuthError::new(
+                        ErrorCode::InvalidClientMetadata,
+                        "client_secret does not match",
+                    )));
                 }
             }
-            let config = match meta.to_config(|s| iss.app.offers_scope(s)) {
-                Ok(c) => c,
-                Err(e) => return bad(e),
-            };
+            let config = meta.to_config(|s| iss.app.offers_scope(s)).map_err(bad)?;
             if config.auth_method() != client.config.auth_method() {
-                return bad(OAuthError::new(
+                return Err(bad(OAuthError::new(
                     ErrorCode::InvalidClientMetadata,
                     "token_endpoint_auth_method cannot change; register a new client",
-                ));
+                )));
             }
-            match state.store.replace_registration(&client, &config, &actor).await {
-                Ok(c) => json_no_store(StatusCode::OK, with_uri(&c)),
-                Err(e) => {
-                    tracing::error!(error = %e, "updating a registration");
-                    unavailable()
-                }
-            }
+            let updated = state.store.replace_registration(&client, &config, &actor).await?;
+            Ok(Json(with_uri(&updated)).into_response())
         }
-        Method::DELETE => match state.store.deregister(&client, &actor).await {
-            Ok(()) => {
-                let mut r = StatusCode::NO_CONTENT.into_response();
-                r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                r
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "deleting a registration");
-                unavailable()
-            }
-        },
-        _ => error(
+        Method::DELETE => {
+            state.store.deregister(&client, &actor).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(error(
             StatusCode::METHOD_NOT_ALLOWED,
             OAuthError::invalid_request("use GET, PUT or DELETE"),
-        ),
+        )),
     }
 }

@@ -4,9 +4,9 @@
 //! whole family, except the immediate predecessor inside the client's grace period).
 //! Everything else is `unsupported_grant_type`.
 
-use axum::body::Bytes;
+use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use latchkey_core::audit::Actor;
 use latchkey_core::client::{Client, GrantType};
@@ -14,52 +14,28 @@ use latchkey_core::oauth::{ErrorCode, OAuthError, Params};
 use latchkey_core::secret::SecretKind;
 use latchkey_core::verify;
 use latchkey_core::{Secret, pkce, scope};
+use latchkey_store::StoreError;
 use latchkey_store::runtime::{ExchangeError, RefreshRecord, TokenContext};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::client_auth::{self, EndpointError, server_error};
-use super::issuer::{ActiveIssuer, Issuer, IssuerError};
-use super::tokens;
+use super::issuer::ActiveIssuer;
+use crate::http::error::OAuthFailure;
+use crate::http::extract::OAuthForm;
+use crate::services::client_auth;
+use crate::services::issuer::Issuer;
+use crate::services::tokens;
 use crate::state::AppState;
 
-/// JSON with `Cache-Control: no-store` (RFC 6749 §5.1).
-pub fn no_store(body: Value) -> Response {
-    let mut r = axum::Json(body).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    r
-}
-
-/// Form parameters of a POST to an OAuth endpoint.
-pub fn form(headers: &HeaderMap, body: &Bytes) -> Result<Params, EndpointError> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request("send parameters as application/x-www-form-urlencoded").into());
-    }
-    Ok(Params::parse(body))
-}
-
-pub fn issuer_error(e: IssuerError) -> Response {
-    e.into_response()
-}
-
-pub async fn token(State(state): State<AppState>, iss: Result<ActiveIssuer, IssuerError>, headers: HeaderMap, body: Bytes) -> Response {
-    let iss = match iss {
-        Ok(ActiveIssuer(i)) => i,
-        Err(e) => return issuer_error(e),
-    };
-    match handle(&state, &iss, &headers, &body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn handle(state: &AppState, iss: &Issuer, headers: &HeaderMap, body: &Bytes) -> Result<Response, EndpointError> {
-    let p = form(headers, body)?;
-    let client = client_auth::authenticate(state, iss, headers, &p, &iss.token_endpoint()).await?;
+pub async fn token(
+    State(state): State<AppState>,
+    ActiveIssuer(iss): ActiveIssuer,
+    headers: HeaderMap,
+    OAuthForm(p): OAuthForm,
+) -> Result<Response, OAuthFailure> {
+    let client = client_auth::authenticate(&state, &iss, &headers, &p, &iss.token_endpoint()).await?;
     match p.required("grant_type")? {
-        "authorization_code" => authorization_code(state, iss, &client, &p).await,
-        "refresh_token" => refresh_token(state, iss, &client, &p).await,
+        "authorization_code" => authorization_code(&state, &iss, &client, &p).await,
+        "refresh_token" => refresh_token(&state, &iss, &client, &p).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type {other:?} is not supported: use authorization_code or refresh_token"),
@@ -114,7 +90,7 @@ fn token_response(access: &Secret, expires_in: i64, scopes: &[String], refresh: 
     if let Some(t) = id_token {
         body["id_token"] = json!(t);
     }
-    no_store(body)
+    Json(body).into_response()
 }
 
 fn count_issued(issued: &[(&TokenContext, &latchkey_store::runtime::NewToken)]) {
@@ -123,11 +99,19 @@ fn count_issued(issued: &[(&TokenContext, &latchkey_store::runtime::NewToken)]) 
     }
 }
 
-fn invalid_grant(d: &str) -> EndpointError {
+fn invalid_grant(d: &str) -> OAuthFailure {
     OAuthError::invalid_grant(d).into()
 }
 
-async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: &Params) -> Result<Response, EndpointError> {
+/// A user lookup that failed: a deleted user ends the grant; any other failure is ours.
+fn user_gone(e: StoreError) -> OAuthFailure {
+    match e {
+        StoreError::NotFound(_) => invalid_grant("the user no longer exists"),
+        e => e.into(),
+    }
+}
+
+async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: &Params) -> Result<Response, OAuthFailure> {
     if !client.config.grant_types.contains(&GrantType::AuthorizationCode) {
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use authorization_code").into());
     }
@@ -140,10 +124,7 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
     let record = match state.store.code_by_hash(&state.hasher.hash(code)).await {
         Ok(Some(r)) => r,
         Ok(None) => return Err(invalid_grant("the authorization code is invalid")),
-        Err(e) => {
-            tracing::error!(error = %e, "code lookup");
-            return Err(server_error());
-        }
+        Err(e) => return Err(OAuthFailure::server_error(format_args!("code lookup: {e}"))),
     };
     // Issued to another client: refused, and nothing changes.
     if record.client_record_id != client.id {
@@ -151,7 +132,7 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
     }
     let actor = Actor::client(&client.client_id);
     if record.redeemed_at.is_some() {
-        let _ = state.store.code_replayed(&record, &actor, &client.client_id).await;
+        state.store.code_replayed(&record, &actor, &client.client_id).await?;
         return Err(invalid_grant(
             "the authorization code was already used; the tokens it issued are revoked",
         ));
@@ -174,30 +155,17 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
         return Err(invalid_grant("code_verifier does not match the code_challenge"));
     }
     let access_resources = narrow_resources(p, &record.resources)?;
-    let user = state
-        .store
-        .user(record.deployment_id, record.user_id)
-        .await
-        .map_err(|_| invalid_grant("the user no longer exists"))?;
+    let user = state.store.user(record.deployment_id, record.user_id).await.map_err(user_gone)?;
     if !user.is_active {
         return Err(invalid_grant("the user is disabled"));
     }
     if let Some(sid) = record.session_id {
-        let alive = state
-            .store
-            .session(sid)
-            .await
-            .map_err(|_| server_error())?
-            .is_some_and(|s| s.alive(now));
+        let alive = state.store.session(sid).await?.is_some_and(|s| s.alive(now));
         if !alive {
             return Err(invalid_grant("the user's session has ended"));
         }
     }
-    let grant = state
-        .store
-        .grant(record.deployment_id, record.grant_id)
-        .await
-        .map_err(|_| server_error())?;
+    let grant = state.store.grant(record.deployment_id, record.grant_id).await?;
     let base = TokenContext {
         deployment_id: record.deployment_id,
         app_id: record.app_id,
@@ -244,7 +212,7 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
     match state.store.redeem_code(&record, &issued, &actor, &client.client_id).await {
         Ok(Ok(())) => count_issued(&issued),
         Ok(Err(ExchangeError::Replayed)) => {
-            let _ = state.store.code_replayed(&record, &actor, &client.client_id).await;
+            state.store.code_replayed(&record, &actor, &client.client_id).await?;
             return Err(invalid_grant(
                 "the authorization code was already used; the tokens it issued are revoked",
             ));
@@ -252,10 +220,7 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
         Ok(Err(ExchangeError::Inactive)) => {
             return Err(invalid_grant("the grant was revoked or the client or app disabled"));
         }
-        Err(e) => {
-            tracing::error!(error = %e, "redeeming code");
-            return Err(server_error());
-        }
+        Err(e) => return Err(OAuthFailure::server_error(format_args!("redeeming code: {e}"))),
     }
     Ok(token_response(
         &access.plain,
@@ -266,7 +231,7 @@ async fn authorization_code(state: &AppState, iss: &Issuer, client: &Client, p: 
     ))
 }
 
-async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Params) -> Result<Response, EndpointError> {
+async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Params) -> Result<Response, OAuthFailure> {
     if !client.config.grant_types.contains(&GrantType::RefreshToken) {
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use refresh tokens").into());
     }
@@ -278,10 +243,7 @@ async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Para
     let old = match state.store.refresh_by_hash(&hash).await {
         Ok(Some(r)) => r,
         Ok(None) => return Err(invalid_grant("the refresh token is invalid")),
-        Err(e) => {
-            tracing::error!(error = %e, "refresh lookup");
-            return Err(server_error());
-        }
+        Err(e) => return Err(OAuthFailure::server_error(format_args!("refresh lookup: {e}"))),
     };
     if old.context.client_record_id != client.id {
         return Err(invalid_grant("the refresh token was issued to another client"));
@@ -293,7 +255,7 @@ async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Para
     }
     // The verification core decides whether the token (and its grant, client, app, session
     // and user) is still good.
-    let token_state = state.store.token_state(&hash).await.map_err(|_| server_error())?;
+    let token_state = state.store.token_state(&hash).await?;
     if let Err(reason) = verify::check_token(token_state.as_ref(), now) {
         return Err(invalid_grant(&format!("the refresh token is not valid ({})", reason.as_str())));
     }
@@ -306,7 +268,7 @@ async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Para
         .store
         .user(old.context.deployment_id, old.context.user_id)
         .await
-        .map_err(|_| invalid_grant("the user no longer exists"))?;
+        .map_err(user_gone)?;
     let access = tokens::access_token(state, iss, client, &access_ctx).await?;
     let successor = tokens::refresh_token(state);
     let sealed = (client.config.refresh_token_grace_seconds > 0).then(|| {
@@ -324,7 +286,7 @@ async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Para
         Ok(Ok(())) => count_issued(&issued),
         Ok(Err(ExchangeError::Replayed)) => {
             metrics::counter!("latchkey_refresh_reuse_detected_total").increment(1);
-            let _ = state.store.refresh_reused(&old, &actor, &client.client_id).await;
+            state.store.refresh_reused(&old, &actor, &client.client_id).await?;
             return Err(invalid_grant(
                 "the refresh token was already used; every token of its family is revoked",
             ));
@@ -332,10 +294,7 @@ async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Para
         Ok(Err(ExchangeError::Inactive)) => {
             return Err(invalid_grant("the grant was revoked or the client or app disabled"));
         }
-        Err(e) => {
-            tracing::error!(error = %e, "rotating refresh token");
-            return Err(server_error());
-        }
+        Err(e) => return Err(OAuthFailure::server_error(format_args!("rotating refresh token: {e}"))),
     }
     Ok(token_response(
         &access.plain,
@@ -356,12 +315,12 @@ async fn replayed(
     old: &RefreshRecord,
     rotated_at: latchkey_core::Timestamp,
     actor: &Actor,
-) -> Result<Response, EndpointError> {
+) -> Result<Response, OAuthFailure> {
     let now = state.clock.now();
     let grace = client.config.refresh_token_grace_seconds;
     let in_grace = grace > 0 && now.millis() - rotated_at.millis() <= grace * 1000 && !old.revoked;
     if in_grace && let (Some(succ_id), Some(sealed)) = (old.successor_id, &old.sealed_successor) {
-        let current = state.store.refresh_is_current(succ_id).await.unwrap_or(false);
+        let current = state.store.refresh_is_current(succ_id).await?;
         let opened = state
             .sealer
             .open(sealed, &format!("refresh_successor:{}", old.id))
@@ -369,14 +328,10 @@ async fn replayed(
             .and_then(|b| String::from_utf8(b).ok());
         if let (true, Some(successor)) = (current, opened) {
             let successor_hash = state.hasher.hash(&successor);
-            let token_state = state.store.token_state(&successor_hash).await.map_err(|_| server_error())?;
+            let token_state = state.store.token_state(&successor_hash).await?;
             if verify::check_token(token_state.as_ref(), now).is_ok() {
                 let access = tokens::access_token(state, iss, client, &old.context).await?;
-                state
-                    .store
-                    .add_token(&old.context, &access.record, succ_id)
-                    .await
-                    .map_err(|_| server_error())?;
+                state.store.add_token(&old.context, &access.record, succ_id).await?;
                 return Ok(token_response(
                     &access.plain,
                     client.config.access_token_ttl_seconds,
@@ -388,7 +343,7 @@ async fn replayed(
         }
     }
     metrics::counter!("latchkey_refresh_reuse_detected_total").increment(1);
-    let _ = state.store.refresh_reused(old, actor, &client.client_id).await;
+    state.store.refresh_reused(old, actor, &client.client_id).await?;
     Err(invalid_grant(
         "the refresh token was already used; every token of its family is revoked",
     ))

@@ -73,15 +73,6 @@ pub fn confirm(b: &Branding, title: &str, detail: &str, action: &str, label: &st
     )
 }
 
-pub async fn css() -> Response {
-    let mut resp = CSS.into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    resp
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

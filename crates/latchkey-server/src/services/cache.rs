@@ -186,7 +186,7 @@ impl Caches {
         of_deployment(&self.apps, store, app_id, deployment, async {
             let app = store.app_by_id(app_id).await?;
             Ok(AppData {
-                issuer: crate::runtime::issuer::issuer_url(settings, &app),
+                issuer: crate::services::issuer::issuer_url(settings, &app),
                 keys: store.signing_keys_of(app_id).await?,
                 servers: store.resource_servers_of(app_id).await?,
                 rules: store.rate_limit_rules_of(app_id).await?,

@@ -13,8 +13,10 @@ use latchkey_core::{Id, Secret, scope};
 use latchkey_store::runtime::{NewToken, TokenContext};
 use serde_json::{Value, json};
 
-use super::client_auth::{EndpointError, server_error};
+use latchkey_store::StoreError;
+
 use super::issuer::Issuer;
+use crate::http::error::OAuthFailure;
 use crate::state::AppState;
 
 /// Refresh tokens live 30 days (each rotation starts a new 30 days).
@@ -29,15 +31,16 @@ pub struct Minted {
 }
 
 /// The app's active signing key, unsealed: (kid, PKCS#8).
-pub async fn signing_key(state: &AppState, iss: &Issuer) -> Result<(String, Vec<u8>), EndpointError> {
-    let (key, sealed) = state.store.active_signing_key(iss.app.id).await.map_err(|e| {
-        tracing::error!(error = %e, "no active signing key");
-        server_error()
-    })?;
-    let der = state.sealer.open(&sealed, &format!("signing_key:{}", key.id)).map_err(|e| {
-        tracing::error!(error = %e, "unsealing the signing key");
-        server_error()
-    })?;
+pub async fn signing_key(state: &AppState, iss: &Issuer) -> Result<(String, Vec<u8>), OAuthFailure> {
+    let (key, sealed) = state
+        .store
+        .active_signing_key(iss.app.id)
+        .await
+        .map_err(|e| OAuthFailure::server_error(format_args!("no active signing key: {e}")))?;
+    let der = state
+        .sealer
+        .open(&sealed, &format!("signing_key:{}", key.id))
+        .map_err(|e| OAuthFailure::server_error(format_args!("unsealing the signing key: {e}")))?;
     Ok((key.kid, der))
 }
 
@@ -51,7 +54,7 @@ pub fn audience(resources: &[String], client_id: &str) -> Value {
     }
 }
 
-pub async fn access_token(state: &AppState, iss: &Issuer, client: &Client, ctx: &TokenContext) -> Result<Minted, EndpointError> {
+pub async fn access_token(state: &AppState, iss: &Issuer, client: &Client, ctx: &TokenContext) -> Result<Minted, OAuthFailure> {
     let now = state.clock.now();
     let ttl = client.config.access_token_ttl_seconds;
     let expires_at = now.plus_seconds(ttl);
@@ -90,10 +93,8 @@ pub async fn access_token(state: &AppState, iss: &Issuer, client: &Client, ctx: 
                 claims["auth_time"] = json!(t.seconds());
             }
             let (kid, der) = signing_key(state, iss).await?;
-            let jwt = jws::sign_rs256(&der, &kid, "at+jwt", &claims).map_err(|e| {
-                tracing::error!(error = %e, "signing an access token");
-                server_error()
-            })?;
+            let jwt = jws::sign_rs256(&der, &kid, "at+jwt", &claims)
+                .map_err(|e| OAuthFailure::server_error(format_args!("signing an access token: {e}")))?;
             Ok(Minted {
                 record: NewToken {
                     id,
@@ -131,7 +132,7 @@ pub async fn id_token(
     ctx: &TokenContext,
     nonce: Option<&str>,
     access_token: &str,
-) -> Result<String, EndpointError> {
+) -> Result<String, OAuthFailure> {
     let now = state.clock.now();
     let mut claims = json!({
         "iss": iss.issuer,
@@ -153,10 +154,7 @@ pub async fn id_token(
     }
     add_user_claims(&mut claims, user, &ctx.scopes);
     let (kid, der) = signing_key(state, iss).await?;
-    jws::sign_rs256(&der, &kid, "JWT", &claims).map_err(|e| {
-        tracing::error!(error = %e, "signing an ID token");
-        server_error()
-    })
+    jws::sign_rs256(&der, &kid, "JWT", &claims).map_err(|e| OAuthFailure::server_error(format_args!("signing an ID token: {e}")))
 }
 
 /// The profile and email claims `scopes` allow (OIDC Core §5.4).
@@ -221,12 +219,15 @@ pub fn unverified_jti(token: &str) -> Option<String> {
 
 /// How a presented token is stored: opaque tokens by their own hash, JWT access tokens (when
 /// signed by one of the app's published keys) by their `jti`. None for anything else.
-pub async fn presented_hash(state: &AppState, iss: &Issuer, token: &str) -> Option<String> {
+pub async fn presented_hash(state: &AppState, iss: &Issuer, token: &str) -> Result<Option<String>, StoreError> {
     if SecretKind::AccessToken.looks_valid(token) || SecretKind::RefreshToken.looks_valid(token) {
-        return Some(state.hasher.hash(token));
+        return Ok(Some(state.hasher.hash(token)));
     }
-    unverified_jti(token)?;
-    let keys = state.store.signing_keys_of(iss.app.id).await.ok()?;
-    let claims = verify_own_jwt(&keys, &iss.issuer, token, &["iss", "jti"])?;
-    Some(jwt_hash(state, claims.get("jti")?.as_str()?))
+    if unverified_jti(token).is_none() {
+        return Ok(None);
+    }
+    let keys = state.store.signing_keys_of(iss.app.id).await?;
+    let jti = verify_own_jwt(&keys, &iss.issuer, token, &["iss", "jti"])
+        .and_then(|claims| claims.get("jti").and_then(Value::as_str).map(|jti| jwt_hash(state, jti)));
+    Ok(jti)
 }

@@ -3,19 +3,19 @@
 //! `client_secret_jwt`, `private_key_jwt`, and `none` for public clients. A client must use
 //! the method it registered; exactly one method per request.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use latchkey_core::Timestamp;
 use latchkey_core::client::{AuthMethod, Client};
-use latchkey_core::oauth::{ErrorCode, OAuthError, Params};
+use latchkey_core::oauth::{OAuthError, Params};
 use latchkey_store::StoreError;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::fetch::JwksFetcher;
 use super::issuer::Issuer;
-use super::jwks_fetch::JwksFetcher;
+use crate::http::error::OAuthFailure;
 use crate::http::extract::credentials;
 use crate::state::AppState;
 
@@ -23,53 +23,8 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// Longest accepted lifetime of a client assertion (its `exp` minus now).
 const MAX_ASSERTION_LIFETIME: i64 = 3600;
 
-/// An error at an endpoint that authenticates clients.
-#[derive(Debug)]
-pub struct EndpointError {
-    pub error: OAuthError,
-    /// Whether the client tried HTTP Basic (then 401 carries `WWW-Authenticate: Basic`).
-    pub basic: bool,
-}
-
-impl From<OAuthError> for EndpointError {
-    fn from(error: OAuthError) -> Self {
-        EndpointError { error, basic: false }
-    }
-}
-
-impl IntoResponse for EndpointError {
-    fn into_response(self) -> Response {
-        let status = match self.error.code {
-            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        let body = serde_json::json!({"error": self.error.code.as_str(), "error_description": self.error.description});
-        let mut r = (status, axum::Json(body)).into_response();
-        let h = r.headers_mut();
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        if status == StatusCode::UNAUTHORIZED {
-            let challenge = if self.basic {
-                "Basic realm=\"oauth\", charset=\"UTF-8\""
-            } else {
-                "Bearer realm=\"oauth\""
-            };
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-        }
-        r
-    }
-}
-
-fn invalid_client(d: impl Into<String>, basic: bool) -> EndpointError {
-    EndpointError {
-        error: OAuthError::invalid_client(d),
-        basic,
-    }
-}
-
-pub fn server_error() -> EndpointError {
-    EndpointError::from(OAuthError::new(ErrorCode::ServerError, "the server failed; try again later"))
+fn invalid_client(d: impl Into<String>, basic: bool) -> OAuthFailure {
+    OAuthFailure::client(OAuthError::invalid_client(d), basic)
 }
 
 /// What the request presented.
@@ -104,7 +59,7 @@ pub fn secret_credentials(headers: &HeaderMap, p: &Params) -> Option<(String, St
     }
 }
 
-fn presented(headers: &HeaderMap, p: &Params) -> Result<Presented, EndpointError> {
+fn presented(headers: &HeaderMap, p: &Params) -> Result<Presented, OAuthFailure> {
     let basic = credentials(headers, "Basic");
     let body_id = p.single("client_id")?.map(str::to_owned);
     let body_secret = p.single("client_secret")?;
@@ -152,13 +107,7 @@ struct AssertionClaims {
 }
 
 /// Authenticates the client of a request to `endpoint` (an absolute URL of this issuer).
-pub async fn authenticate(
-    state: &AppState,
-    iss: &Issuer,
-    headers: &HeaderMap,
-    p: &Params,
-    endpoint: &str,
-) -> Result<Client, EndpointError> {
+pub async fn authenticate(state: &AppState, iss: &Issuer, headers: &HeaderMap, p: &Params, endpoint: &str) -> Result<Client, OAuthFailure> {
     let presented = presented(headers, p)?;
     let basic = matches!(presented, Presented::Basic { .. });
     let (client_id, method) = match &presented {
@@ -189,10 +138,7 @@ pub async fn authenticate(
         Ok(_) | Err(StoreError::NotFound(_)) => {
             return Err(invalid_client("unknown client", basic));
         }
-        Err(e) => {
-            tracing::error!(error = %e, "client lookup");
-            return Err(server_error());
-        }
+        Err(e) => return Err(OAuthFailure::server_error(format_args!("client lookup: {e}"))),
     };
     if !client.is_active {
         return Err(invalid_client("the client is deactivated", basic));
@@ -212,8 +158,8 @@ pub async fn authenticate(
     Ok(client)
 }
 
-async fn check_secret(state: &AppState, client: &Client, secret: &str, basic: bool) -> Result<(), EndpointError> {
-    let live = state.store.live_client_secrets(client.id).await.map_err(|_| server_error())?;
+async fn check_secret(state: &AppState, client: &Client, secret: &str, basic: bool) -> Result<(), OAuthFailure> {
+    let live = state.store.live_client_secrets(client.id).await?;
     // Check every live secret so timing does not reveal which one matched.
     let mut matched = None;
     for s in &live {
@@ -239,7 +185,7 @@ fn alg_name(a: Algorithm) -> String {
     format!("{a:?}")
 }
 
-async fn check_assertion(state: &AppState, iss: &Issuer, client: &Client, assertion: &str, endpoint: &str) -> Result<(), EndpointError> {
+async fn check_assertion(state: &AppState, iss: &Issuer, client: &Client, assertion: &str, endpoint: &str) -> Result<(), OAuthFailure> {
     let fail = |d: &str| invalid_client(format!("client assertion rejected: {d}"), false);
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| fail("malformed header"))?;
     let method = client.config.auth_method();
@@ -285,20 +231,17 @@ async fn check_assertion(state: &AppState, iss: &Issuer, client: &Client, assert
     match state.store.use_assertion_jti(client.id, &jti, keep_until).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(fail("jti was already used")),
-        Err(e) => {
-            tracing::error!(error = %e, "recording assertion jti");
-            Err(server_error())
-        }
+        Err(e) => Err(OAuthFailure::server_error(format_args!("recording assertion jti: {e}"))),
     }
 }
 
 /// The keys that may have signed a client's assertion.
-async fn assertion_keys(state: &AppState, client: &Client, kid: Option<&str>, alg: Algorithm) -> Result<Vec<DecodingKey>, EndpointError> {
+async fn assertion_keys(state: &AppState, client: &Client, kid: Option<&str>, alg: Algorithm) -> Result<Vec<DecodingKey>, OAuthFailure> {
     let fail = |d: &str| invalid_client(format!("client assertion rejected: {d}"), false);
     let c = &client.config;
     match c.auth_method() {
         AuthMethod::ClientSecretJwt => {
-            let live = state.store.live_client_secrets(client.id).await.map_err(|_| server_error())?;
+            let live = state.store.live_client_secrets(client.id).await?;
             let keys: Vec<DecodingKey> = live
                 .iter()
                 .filter_map(|s| {
