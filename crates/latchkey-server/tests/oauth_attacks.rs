@@ -39,6 +39,93 @@ async fn code_replay_fails_and_kills_what_the_code_issued() {
     assert_eq!(ev["events"][0]["details"]["tokens_revoked"], 2);
 }
 
+/// Makes every update of a token row fail (a database fault in the middle of a revocation),
+/// or lifts that again.
+async fn fail_token_updates(s: &TestServer, fail: bool) {
+    let statements: &[&str] = match (common::backend(), fail) {
+        ("sqlite", true) => &["CREATE TRIGGER fail_token_updates BEFORE UPDATE ON oauth_tokens BEGIN SELECT RAISE(ABORT, 'injected fault'); END"],
+        ("sqlite", false) => &["DROP TRIGGER fail_token_updates"],
+        (_, true) => &[
+            "CREATE FUNCTION fail_token_updates() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER fail_token_updates BEFORE UPDATE ON oauth_tokens FOR EACH ROW EXECUTE FUNCTION fail_token_updates()",
+        ],
+        (_, false) => &["DROP TRIGGER fail_token_updates ON oauth_tokens", "DROP FUNCTION fail_token_updates()"],
+    };
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(s.state.store.pool()).await.unwrap();
+    }
+}
+
+/// A replayed code whose revocation cannot be written must not be answered as if the tokens
+/// were revoked: the client gets a server error, and the next replay revokes them.
+#[tokio::test]
+async fn code_replay_whose_revocation_fails_fails_the_request() {
+    let s = TestServer::start().await;
+    let st = oauth::setup(&s).await;
+    let (verifier, challenge) = oauth::pkce();
+    let mut b = Browser::new();
+    let code = oauth::code(
+        &mut b,
+        &s,
+        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
+        &st.email,
+    )
+    .await;
+    let (status, t) = oauth::exchange(&s, &st, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK);
+    let access = t["access_token"].as_str().unwrap();
+
+    fail_token_updates(&s, true).await;
+    let (status, e) = oauth::exchange(&s, &st, &code, &verifier).await;
+    assert_eq!((status, e["error"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")), "{e}");
+    fail_token_updates(&s, false).await;
+    assert_eq!(oauth::introspect(&s, &st, access).await["active"], true, "nothing was revoked");
+    let (_, ev) = s.get("/audit-events?action=code.replayed").await;
+    assert_eq!(ev["events"].as_array().unwrap().len(), 0, "no audit event for a revocation that did not happen");
+
+    let (status, e) = oauth::exchange(&s, &st, &code, &verifier).await;
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(oauth::introspect(&s, &st, access).await["active"], false, "revoked by the next replay");
+}
+
+/// The same for a reused refresh token: a family revocation that cannot be written fails the
+/// refresh request rather than answering `invalid_grant` with the family still alive.
+#[tokio::test]
+async fn refresh_reuse_whose_revocation_fails_fails_the_request() {
+    let s = TestServer::start().await;
+    let st = oauth::setup(&s).await;
+    let mut b = Browser::new();
+    let t = oauth::token_response(&s, &st, &mut b, "read", None).await;
+    let old = t["refresh_token"].as_str().unwrap().to_owned();
+    let token_url = format!("{}/oauth/token", st.issuer);
+    let refresh = |token: String| {
+        let (s, st, url) = (&s, &st, &token_url);
+        async move {
+            let (status, body, _) = oauth::post(
+                s,
+                url,
+                Some((&st.client_id, &st.client_secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+            )
+            .await;
+            (status, body)
+        }
+    };
+    let (status, rotated) = refresh(old.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let successor = rotated["refresh_token"].as_str().unwrap().to_owned();
+
+    fail_token_updates(&s, true).await;
+    let (status, e) = refresh(old.clone()).await;
+    assert_eq!((status, e["error"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")), "{e}");
+    fail_token_updates(&s, false).await;
+    assert_eq!(oauth::introspect(&s, &st, &successor).await["active"], true, "nothing was revoked");
+
+    let (status, e) = refresh(old).await;
+    assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(oauth::introspect(&s, &st, &successor).await["active"], false, "the family dies on the next reuse");
+}
+
 #[tokio::test]
 async fn pkce_downgrades_are_refused() {
     let s = TestServer::start().await;
