@@ -149,8 +149,12 @@ fn client_body(auth_method: Option<String>, redirect_uris: Vec<String>, grant_ty
     Ok(Value::Object(body))
 }
 
+/// One client's path; `id` is its record id or public client_id.
+pub(super) fn client_path(app: &str, id: &str) -> String {
+    format!("{}/clients/{}", app_path(app), seg(id))
+}
+
 pub(super) fn request(cmd: ClientsCmd) -> anyhow::Result<Req> {
-    let client_path = |app: &str, id: &str| format!("{}/clients/{}", app_path(app), seg(id));
     Ok(match cmd {
         ClientsCmd::List { app } => Req::get(format!("{}/clients", app_path(&app))),
         ClientsCmd::Get { app, id } => Req::get(client_path(&app, &id)),

@@ -3,7 +3,8 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{Req, app_path, seg};
+use super::clients::client_path;
+use super::{Req, seg};
 
 #[derive(Debug, Subcommand)]
 pub enum GrantsCmd {
@@ -51,7 +52,6 @@ pub enum GrantsCmd {
 }
 
 pub(super) fn request(cmd: GrantsCmd) -> anyhow::Result<Req> {
-    let client_path = |app: &str, id: &str| format!("{}/clients/{}", app_path(app), seg(id));
     Ok(match cmd {
         GrantsCmd::List {
             app,
