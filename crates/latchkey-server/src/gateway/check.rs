@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::http::error::gateway::{GatewayError, Refusal};
-use crate::http::extract::is_json;
+use crate::http::extract::sends_json;
 use crate::services::api_keys::{self, ApiKeyAuth};
 use crate::services::cache::Source;
 use crate::services::limiter::RuleState;
@@ -112,8 +112,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
         ApiKeyAuth::Unknown => return Err(Refusal::Unauthenticated("the API key is unknown or revoked")),
     };
 
-    let ct_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json);
-    if !ct_json {
+    if !sends_json(headers) {
         return bad_request("send the check as JSON with Content-Type: application/json");
     }
     let req: CheckBody = match serde_json::from_slice(body) {

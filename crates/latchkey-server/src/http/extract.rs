@@ -31,6 +31,11 @@ pub fn is_json(ct: &str) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Whether a request says its body is JSON.
+pub fn sends_json(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json)
+}
+
 fn body_error(e: BytesRejection) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
@@ -72,13 +77,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        if !is_json(&ct) {
+        if !sends_json(req.headers()) {
             return Err(ApiError::unsupported_media_type(
                 "send the body as JSON with Content-Type: application/json",
             ));
@@ -95,17 +94,12 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let json = sends_json(req.headers());
         let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
-        if !is_json(&ct) {
+        if !json {
             return Err(ApiError::unsupported_media_type(
                 "send the body as JSON with Content-Type: application/json",
             ));
@@ -202,6 +196,16 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             )
         })?;
         Ok(OAuthForm(Params::parse(&bytes)))
+    }
+}
+
+/// The parameters of a browser's request to a hosted endpoint (authorize, logout): the query
+/// of a GET, the form body of a POST; `None` for a POST that is not a form.
+pub fn browser_params(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &Bytes) -> Option<Params> {
+    if method == Method::POST {
+        is_form(headers).then(|| Params::parse(body))
+    } else {
+        Some(Params::parse(uri.query().unwrap_or("").as_bytes()))
     }
 }
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_core::Id;
 use latchkey_core::authorize::{self, AuthorizationRequest};
 use latchkey_core::crypto::{b64url, random_bytes};
-use latchkey_core::oauth::{ErrorCode, OAuthError, Params};
+use latchkey_core::oauth::{ErrorCode, OAuthError};
 use latchkey_core::secret::SecretKind;
 use latchkey_store::StoreError;
 use latchkey_store::runtime::NewConsentRequest;
@@ -18,7 +18,7 @@ use latchkey_store::runtime::NewConsentRequest;
 use super::issuer::HostedIssuer;
 use crate::http::cookies;
 use crate::http::error::PageError;
-use crate::http::extract::is_form;
+use crate::http::extract::browser_params;
 use crate::http::pages::{self, Branding};
 use crate::services::issuer::Issuer;
 use crate::state::AppState;
@@ -91,17 +91,12 @@ pub async fn authorize(
 ) -> Result<Response, PageError> {
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
-    let params = if method == Method::POST {
-        if !is_form(&headers) {
-            return Err(page(PageError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Invalid request",
-                "Send the authorization request as a form (application/x-www-form-urlencoded).",
-            )));
-        }
-        Params::parse(&body)
-    } else {
-        Params::parse(uri.query().unwrap_or("").as_bytes())
+    let Some(params) = browser_params(&method, &uri, &headers, &body) else {
+        return Err(page(PageError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Invalid request",
+            "Send the authorization request as a form (application/x-www-form-urlencoded).",
+        )));
     };
 
     // Until the redirect URI is validated, every error is a page (RFC 6749 §4.1.2.1).
@@ -120,12 +115,15 @@ pub async fn authorize(
     let (redirect_uri, sent) = authorize::check_redirect_uri(client, requested_redirect).map_err(refused)?;
     // From here on, errors go back to the client.
     let client_state = params.single("state").ok().flatten();
+    // A failure of ours is logged here and told to the client as server_error.
+    let failed = |what: &str, e: StoreError, state: Option<&str>| {
+        tracing::error!(error = %e, "authorize: {what}");
+        let unavailable = OAuthError::new(ErrorCode::ServerError, "try again later");
+        Ok(error_to_client(&iss, &redirect_uri, state, &unavailable, &method))
+    };
     let servers = match state.store.resource_servers_of(iss.app.id).await {
         Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "authorize: loading resource servers");
-            return Ok(error_to_client(&iss, &redirect_uri, client_state, &unavailable(), &method));
-        }
+        Err(e) => return failed("loading resource servers", e, client_state),
     };
     let req = match authorize::check_request(&params, &iss.app, client, redirect_uri.clone(), sent, &servers) {
         Ok(r) => r,
@@ -136,16 +134,7 @@ pub async fn authorize(
     // failed lookup must not silently fall back to the hosted pages.
     let external = match state.caches.settings(&state.store, iss.app.deployment_id).await {
         Ok(settings) => settings.get("consent_url").and_then(|v| v.as_str()).map(str::to_owned),
-        Err(e) => {
-            tracing::error!(error = %e, "authorize: loading deployment settings");
-            return Ok(error_to_client(
-                &iss,
-                &req.redirect_uri,
-                req.state.as_deref(),
-                &unavailable(),
-                &method,
-            ));
-        }
+        Err(e) => return failed("loading deployment settings", e, req.state.as_deref()),
     };
     let (browser, new_browser) = browser_binding(&headers, iss.secure);
     let handoff = SecretKind::Handoff.generate();
@@ -161,14 +150,7 @@ pub async fn authorize(
         expires_at: now.plus_seconds(CONSENT_TTL_SECONDS),
     };
     if let Err(e) = state.store.create_consent_request(&new).await {
-        tracing::error!(error = %e, "authorize: creating the consent transaction");
-        return Ok(error_to_client(
-            &iss,
-            &req.redirect_uri,
-            req.state.as_deref(),
-            &unavailable(),
-            &method,
-        ));
+        return failed("creating the consent transaction", e, req.state.as_deref());
     }
     let handoff_q: String = url::form_urlencoded::byte_serialize(handoff.expose().as_bytes()).collect();
     let next = match external {
@@ -181,10 +163,4 @@ pub async fn authorize(
     }
     pages::harden(&mut resp);
     Ok(resp)
-}
-
-/// What the client is told when the server fails after the redirect URI is trusted (the
-/// cause is logged where it happens).
-fn unavailable() -> OAuthError {
-    OAuthError::new(ErrorCode::ServerError, "try again later")
 }

@@ -11,7 +11,6 @@ use axum::response::Response;
 use latchkey_core::Id;
 use latchkey_core::audit::Actor;
 use latchkey_core::crypto::constant_time_eq;
-use latchkey_core::oauth::Params;
 use latchkey_core::secret::SecretKind;
 use latchkey_store::StoreError;
 use serde_json::Value;
@@ -19,7 +18,7 @@ use serde_json::Value;
 use super::authorize::{branding, redirect};
 use super::issuer::HostedIssuer;
 use crate::http::error::PageError;
-use crate::http::extract::is_form;
+use crate::http::extract::browser_params;
 use crate::http::{cookies, pages};
 use crate::services::issuer::Issuer;
 use crate::services::tokens;
@@ -54,13 +53,8 @@ pub async fn logout(
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
     let bad = |d: &'static str| Err(page(PageError::new(StatusCode::BAD_REQUEST, "Cannot sign out", d)));
-    let p = if method == Method::POST {
-        if !is_form(&headers) {
-            return bad("Send the logout request as a form.");
-        }
-        Params::parse(&body)
-    } else {
-        Params::parse(uri.query().unwrap_or("").as_bytes())
+    let Some(p) = browser_params(&method, &uri, &headers, &body) else {
+        return bad("Send the logout request as a form.");
     };
     let get = |n: &str| p.single(n).ok().flatten().map(str::to_owned);
     let (hint, redirect_to, client_param, client_state) = (
