@@ -44,11 +44,13 @@ pub fn router(state: AppState) -> Router {
     http::serve(routes)
 }
 
-/// The gateway resource servers call.
+/// The gateway resource servers call; its answers are about live tokens, never cached.
 fn gateway() -> Router<AppState> {
-    Router::new()
-        .route("/v1/authz/check", post(check::check))
-        .route("/v1/authz/changes", get(changes::changes))
+    http::no_store(
+        Router::new()
+            .route("/v1/authz/check", post(check::check))
+            .route("/v1/authz/changes", get(changes::changes)),
+    )
 }
 
 /// The backend (management) API, Bearer backend API key; also served under

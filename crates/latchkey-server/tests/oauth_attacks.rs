@@ -43,13 +43,18 @@ async fn code_replay_fails_and_kills_what_the_code_issued() {
 /// or lifts that again.
 async fn fail_token_updates(s: &TestServer, fail: bool) {
     let statements: &[&str] = match (common::backend(), fail) {
-        ("sqlite", true) => &["CREATE TRIGGER fail_token_updates BEFORE UPDATE ON oauth_tokens BEGIN SELECT RAISE(ABORT, 'injected fault'); END"],
+        ("sqlite", true) => {
+            &["CREATE TRIGGER fail_token_updates BEFORE UPDATE ON oauth_tokens BEGIN SELECT RAISE(ABORT, 'injected fault'); END"]
+        }
         ("sqlite", false) => &["DROP TRIGGER fail_token_updates"],
         (_, true) => &[
             "CREATE FUNCTION fail_token_updates() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql",
             "CREATE TRIGGER fail_token_updates BEFORE UPDATE ON oauth_tokens FOR EACH ROW EXECUTE FUNCTION fail_token_updates()",
         ],
-        (_, false) => &["DROP TRIGGER fail_token_updates ON oauth_tokens", "DROP FUNCTION fail_token_updates()"],
+        (_, false) => &[
+            "DROP TRIGGER fail_token_updates ON oauth_tokens",
+            "DROP FUNCTION fail_token_updates()",
+        ],
     };
     for sql in statements {
         sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(s.state.store.pool()).await.unwrap();
@@ -77,15 +82,27 @@ async fn code_replay_whose_revocation_fails_fails_the_request() {
 
     fail_token_updates(&s, true).await;
     let (status, e) = oauth::exchange(&s, &st, &code, &verifier).await;
-    assert_eq!((status, e["error"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")), "{e}");
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")),
+        "{e}"
+    );
     fail_token_updates(&s, false).await;
     assert_eq!(oauth::introspect(&s, &st, access).await["active"], true, "nothing was revoked");
     let (_, ev) = s.get("/audit-events?action=code.replayed").await;
-    assert_eq!(ev["events"].as_array().unwrap().len(), 0, "no audit event for a revocation that did not happen");
+    assert_eq!(
+        ev["events"].as_array().unwrap().len(),
+        0,
+        "no audit event for a revocation that did not happen"
+    );
 
     let (status, e) = oauth::exchange(&s, &st, &code, &verifier).await;
     assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
-    assert_eq!(oauth::introspect(&s, &st, access).await["active"], false, "revoked by the next replay");
+    assert_eq!(
+        oauth::introspect(&s, &st, access).await["active"],
+        false,
+        "revoked by the next replay"
+    );
 }
 
 /// The same for a reused refresh token: a family revocation that cannot be written fails the
@@ -117,13 +134,21 @@ async fn refresh_reuse_whose_revocation_fails_fails_the_request() {
 
     fail_token_updates(&s, true).await;
     let (status, e) = refresh(old.clone()).await;
-    assert_eq!((status, e["error"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")), "{e}");
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")),
+        "{e}"
+    );
     fail_token_updates(&s, false).await;
     assert_eq!(oauth::introspect(&s, &st, &successor).await["active"], true, "nothing was revoked");
 
     let (status, e) = refresh(old).await;
     assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
-    assert_eq!(oauth::introspect(&s, &st, &successor).await["active"], false, "the family dies on the next reuse");
+    assert_eq!(
+        oauth::introspect(&s, &st, &successor).await["active"],
+        false,
+        "the family dies on the next reuse"
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::gateway::{CheckContext, CheckRequest, resource_identity};
 use latchkey_core::secret::SecretKind;
@@ -82,9 +82,7 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    let mut r = (status, axum::Json(body)).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    (status, axum::Json(body)).into_response()
 }
 
 fn valid_method(m: &str) -> bool {
