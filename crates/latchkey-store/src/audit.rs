@@ -120,3 +120,24 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 }
+
+impl Store {
+    /// Appends aggregated gateway events (verification failures, permission denials).
+    pub async fn record_gateway_events(&self, events: Vec<(Id, NewAuditEvent)>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut tx = self.write().await?;
+        let actor = Actor {
+            kind: ActorKind::System,
+            id: "gateway".into(),
+            name: None,
+        };
+        for (deployment, ev) in events {
+            record(&mut tx, deployment, &actor, now, ev).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -492,3 +492,30 @@ pub(crate) async fn load_client(tx: &mut Tx, id: Id) -> Result<Client> {
         .ok_or(StoreError::NotFound("client"))?;
     client_from_row(&row)
 }
+
+impl Store {
+    /// Records a use of a superseded client secret (inside a rotation overlap).
+    pub async fn record_secret_use(&self, deployment_id: Id, app_id: Id, client_id: &str, secret_id: Id, superseded: bool) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE oauth_client_secrets SET last_used_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(secret_id.get())
+            .execute(&mut *tx)
+            .await?;
+        if superseded {
+            record(
+                &mut tx,
+                deployment_id,
+                &Actor::client(client_id),
+                now,
+                NewAuditEvent::new("client.superseded_secret_used", "client_secret", secret_id)
+                    .app(app_id)
+                    .client(client_id),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,6 +1,7 @@
 //! The built-in directory: users, organizations, workspaces and memberships.
 
 use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::consent::{Memberships, OrgMembership, WorkspaceMembership};
 use latchkey_core::directory::{Membership, MembershipKind, Organization, User, UserChange, Workspace};
 use latchkey_core::grant::GrantedResource;
 use latchkey_core::{Id, Timestamp};
@@ -702,4 +703,45 @@ async fn load_membership(tx: &mut Tx, kind: MembershipKind, group_id: Id, user_i
         .await?
         .ok_or(StoreError::NotFound("membership"))?;
     membership_from_row(kind, &row)
+}
+
+impl Store {
+    /// The user's organizations and workspaces with names and permissions.
+    pub async fn memberships_of(&self, user_id: Id) -> Result<Memberships> {
+        let orgs = sqlx::query("SELECT m.id, m.group_id, m.permissions, o.name FROM organization_memberships m JOIN organizations o ON o.id = m.group_id WHERE m.user_id = $1 ORDER BY o.name, o.id")
+            .bind(user_id.get())
+            .fetch_all(self.pool())
+            .await?;
+        let wss = sqlx::query(
+            "SELECT m.id, m.group_id, m.permissions, w.name, w.organization_id FROM workspace_memberships m JOIN workspaces w ON w.id = m.group_id WHERE m.user_id = $1 ORDER BY w.name, w.id",
+        )
+        .bind(user_id.get())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(Memberships {
+            organizations: orgs
+                .iter()
+                .map(|r| {
+                    Ok(OrgMembership {
+                        membership_id: r.id("id")?,
+                        organization_id: r.id("group_id")?,
+                        name: r.text("name")?,
+                        permissions: r.json("permissions")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            workspaces: wss
+                .iter()
+                .map(|r| {
+                    Ok(WorkspaceMembership {
+                        membership_id: r.id("id")?,
+                        workspace_id: r.id("group_id")?,
+                        organization_id: r.id("organization_id")?,
+                        name: r.text("name")?,
+                        permissions: r.json("permissions")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
 }

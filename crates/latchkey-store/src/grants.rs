@@ -281,3 +281,22 @@ impl Store {
         Ok(grant)
     }
 }
+
+impl Store {
+    /// Records when grants were last used (batched by the gateway; not audited).
+    pub async fn touch_grants(&self, uses: &[(Id, Timestamp)]) -> Result<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        for (id, at) in uses {
+            sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+                .bind(at.millis())
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

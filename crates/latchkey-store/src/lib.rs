@@ -2,7 +2,9 @@
 //! reached through sqlx's `Any` driver so that every query is written once.
 //!
 //! Each module owns one concern (apps and scopes, clients and secrets, grants, signing keys,
-//! resource servers, the directory, deployments and API keys, the audit trail). Every
+//! resource servers, the directory, deployments and API keys, the audit trail) and the OAuth
+//! runtime's tables have one module each (sessions, consent transactions, authorization
+//! codes, tokens, client-assertion `jti`s). Every
 //! method that changes state takes the [`Actor`](latchkey_core::audit::Actor) responsible
 //! and appends its audit event in the same transaction as the change.
 //!
@@ -14,9 +16,12 @@
 //! never sees a plaintext secret.
 
 pub mod apps;
+pub mod assertions;
 pub mod audit;
 pub mod bus;
 pub mod clients;
+pub mod codes;
+pub mod consents;
 pub mod deployments;
 pub mod directory;
 pub mod grants;
@@ -25,7 +30,8 @@ pub mod rate_limits;
 pub mod registration;
 pub mod resource_servers;
 mod row;
-pub mod runtime;
+pub mod sessions;
+pub mod tokens;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use latchkey_core::oauth::{ErrorCode, OAuthError, Params};
 use latchkey_core::secret::SecretKind;
 use latchkey_core::verify;
 use latchkey_core::{Secret, pkce, scope};
-use latchkey_store::runtime::{ExchangeError, RefreshRecord, TokenContext};
+use latchkey_store::tokens::{ExchangeError, RefreshRecord, TokenContext};
 use serde_json::{Value, json};
 
 use super::client_auth::{self, EndpointError, server_error};
@@ -117,7 +117,7 @@ fn token_response(access: &Secret, expires_in: i64, scopes: &[String], refresh: 
     no_store(body)
 }
 
-fn count_issued(issued: &[(&TokenContext, &latchkey_store::runtime::NewToken)]) {
+fn count_issued(issued: &[(&TokenContext, &latchkey_store::tokens::NewToken)]) {
     for (_, t) in issued {
         metrics::counter!("latchkey_tokens_issued_total", "kind" => t.kind.as_str()).increment(1);
     }
