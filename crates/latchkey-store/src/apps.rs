@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use latchkey_core::app::{App, Logo, NewApp};
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::scope::{ScopeCategory, ScopeDefinition};
 use latchkey_core::{Id, Timestamp, ValidationErrors};
 use serde_json::{Map, Value, json};
@@ -112,7 +112,7 @@ pub struct AppChange {
     pub app: App,
     /// Scopes the change removes; refused while an active grant holds one.
     pub removed_scopes: Vec<String>,
-    pub action: &'static str,
+    pub action: AuditAction,
     /// Extra details merged into the event (the scope concerned, …).
     pub details: Value,
 }
@@ -159,7 +159,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("app.created", "app", id)
+            NewAuditEvent::new(AuditAction::AppCreated, "app", id)
                 .app(id)
                 .details(json!({"after": app, "signing_key": key.kid})),
         )
@@ -339,7 +339,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("app.domain_checked", "app", id)
+            NewAuditEvent::new(AuditAction::AppDomainChecked, "app", id)
                 .app(id)
                 .details(json!({"fqdn": row.opt_text("fqdn")?, "verified": verified, "was_verified": was})),
         )
@@ -371,7 +371,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("app.logo_updated", "app", id)
+            NewAuditEvent::new(AuditAction::AppLogoUpdated, "app", id)
                 .app(id)
                 .details(json!({"content_type": logo.content_type, "bytes": logo.bytes.len()})),
         )

@@ -24,7 +24,7 @@ pub async fn record(tx: &mut Tx, deployment_id: Id, actor: &Actor, at: Timestamp
     .bind(actor.kind.as_str())
     .bind(actor.id.clone())
     .bind(actor.name.clone())
-    .bind(event.action)
+    .bind(event.action.as_str())
     .bind(event.target_type)
     .bind(event.target_id)
     .bind(event.app_id.map(Id::get))

@@ -3,7 +3,7 @@
 //! `client_secret_jwt`, whose assertions are verified with the secret itself.
 
 use latchkey_core::app::App;
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::client::{Client, ClientConfig, ClientSecretInfo, Registration};
 use latchkey_core::{Id, Timestamp, ValidationErrors};
 use serde_json::{Value, json};
@@ -105,7 +105,7 @@ enum ClientKey {
 pub struct ClientChange {
     pub config: ClientConfig,
     pub is_active: bool,
-    pub action: &'static str,
+    pub action: AuditAction,
     /// A secret to issue (old ones stop working at once).
     pub new_secret: Option<NewSecret>,
     /// Whether every secret stops working (the client no longer uses one).
@@ -171,9 +171,9 @@ impl Store {
             now,
             NewAuditEvent::new(
                 if *registration == Registration::Dynamic {
-                    "client.registered"
+                    AuditAction::ClientRegistered
                 } else {
-                    "client.created"
+                    AuditAction::ClientCreated
                 },
                 "client",
                 id,
@@ -214,7 +214,7 @@ impl Store {
             client.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("client.registration_updated", "client", client.id)
+            NewAuditEvent::new(AuditAction::ClientRegistrationUpdated, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
                 .details(diff(
@@ -254,7 +254,7 @@ impl Store {
             client.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("client.registration_deleted", "client", client.id)
+            NewAuditEvent::new(AuditAction::ClientRegistrationDeleted, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
                 .details(json!({"grants_revoked": revoked})),
@@ -291,7 +291,7 @@ impl Store {
                 r.id("deployment_id")?,
                 &Actor::system(),
                 now,
-                NewAuditEvent::new("client.reaped", "client", id)
+                NewAuditEvent::new(AuditAction::ClientReaped, "client", id)
                     .app(r.id("app_id")?)
                     .client(&r.text("client_id")?)
                     .details(json!({"reason": "registered but never used"})),
@@ -429,7 +429,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("client.secret_rotated", "client", client.id)
+            NewAuditEvent::new(AuditAction::ClientSecretRotated, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
                 .details(json!({
@@ -509,7 +509,7 @@ impl Store {
                 deployment_id,
                 &Actor::client(client_id),
                 now,
-                NewAuditEvent::new("client.superseded_secret_used", "client_secret", secret_id)
+                NewAuditEvent::new(AuditAction::ClientSupersededSecretUsed, "client_secret", secret_id)
                     .app(app_id)
                     .client(client_id),
             )

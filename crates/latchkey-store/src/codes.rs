@@ -1,7 +1,7 @@
 //! Authorization codes (`authorization_codes`): issued after consent, redeemed once (a
 //! conditional update on `redeemed_at`); a replay revokes every token issued from the code.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::{Id, Timestamp, scope};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -84,7 +84,7 @@ impl Store {
             c.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("code.issued", "authorization_code", c.id)
+            NewAuditEvent::new(AuditAction::CodeIssued, "authorization_code", c.id)
                 .app(c.app_id)
                 .client(client_id)
                 .details(json!({"grant_id": c.grant_id, "user_id": c.user_id, "scopes": c.scopes, "resources": c.resources})),
@@ -135,7 +135,7 @@ impl Store {
             code.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("code.redeemed", "authorization_code", code.id)
+            NewAuditEvent::new(AuditAction::CodeRedeemed, "authorization_code", code.id)
                 .app(code.app_id)
                 .client(client_id)
                 .details(json!({"grant_id": code.grant_id, "user_id": code.user_id, "tokens": tokens.iter().map(|(_, t)| json!({"id": t.id, "kind": t.kind})).collect::<Vec<_>>()})),
@@ -155,7 +155,7 @@ impl Store {
             code.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("code.replayed", "authorization_code", code.id)
+            NewAuditEvent::new(AuditAction::CodeReplayed, "authorization_code", code.id)
                 .app(code.app_id)
                 .client(client_id)
                 .details(json!({"grant_id": code.grant_id, "user_id": code.user_id, "tokens_revoked": revoked})),

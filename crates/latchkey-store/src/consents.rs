@@ -2,7 +2,7 @@
 //! sign-in and the user's decision. Deciding and completing are conditional updates on
 //! `status` whose row count says whether this caller won (single use).
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::authorize::AuthorizationRequest;
 use latchkey_core::grant::GrantedResource;
 use latchkey_core::{Id, Timestamp, scope};
@@ -185,7 +185,11 @@ impl Store {
     ) -> Result<()> {
         let now = self.now();
         let mut tx = self.write().await?;
-        let action = if approved { "consent.approved" } else { "consent.denied" };
+        let action = if approved {
+            AuditAction::ConsentApproved
+        } else {
+            AuditAction::ConsentDenied
+        };
         record(
             &mut tx,
             c.deployment_id,

@@ -1,6 +1,6 @@
 //! Deployments (tenants) and the backend API keys that act for them.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::{Id, Timestamp};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -129,7 +129,8 @@ impl Store {
             id,
             actor,
             now,
-            NewAuditEvent::new("deployment.settings_updated", "deployment", id).details(json!({"before": before, "after": settings})),
+            NewAuditEvent::new(AuditAction::DeploymentSettingsUpdated, "deployment", id)
+                .details(json!({"before": before, "after": settings})),
         )
         .await?;
         tx.commit().await?;
@@ -206,7 +207,7 @@ impl Store {
                 deployment_id,
                 actor,
                 now,
-                NewAuditEvent::new("api_key.revoked", "api_key", id).details(json!({"name": key.name})),
+                NewAuditEvent::new(AuditAction::ApiKeyRevoked, "api_key", id).details(json!({"name": key.name})),
             )
             .await?;
         }
@@ -231,7 +232,7 @@ async fn insert_deployment(tx: &mut crate::Tx, id: Id, name: &str, key: &NewApiK
         id,
         &actor,
         now,
-        NewAuditEvent::new("deployment.created", "deployment", id).details(json!({ "name": name })),
+        NewAuditEvent::new(AuditAction::DeploymentCreated, "deployment", id).details(json!({ "name": name })),
     )
     .await
 }
@@ -255,7 +256,7 @@ async fn insert_api_key(tx: &mut crate::Tx, deployment_id: Id, key: &NewApiKey, 
         deployment_id,
         actor,
         now,
-        NewAuditEvent::new("api_key.created", "api_key", key.id).details(json!({"name": key.name, "hint": key.hint})),
+        NewAuditEvent::new(AuditAction::ApiKeyCreated, "api_key", key.id).details(json!({"name": key.name, "hint": key.hint})),
     )
     .await
 }

@@ -1,6 +1,6 @@
 //! The built-in directory: users, organizations, workspaces and memberships.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::consent::{Memberships, OrgMembership, WorkspaceMembership};
 use latchkey_core::directory::{Membership, MembershipKind, Organization, User, UserChange, Workspace};
 use latchkey_core::grant::GrantedResource;
@@ -135,7 +135,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("user.created", "user", id).details(json!({"after": user})),
+            NewAuditEvent::new(AuditAction::UserCreated, "user", id).details(json!({"after": user})),
         )
         .await?;
         tx.commit().await?;
@@ -218,7 +218,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("user.updated", "user", id).details(details),
+            NewAuditEvent::new(AuditAction::UserUpdated, "user", id).details(details),
         )
         .await?;
         tx.commit().await?;
@@ -241,7 +241,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("user.deleted", "user", id).details(json!({"before": before, "grants_revoked": revoked})),
+            NewAuditEvent::new(AuditAction::UserDeleted, "user", id).details(json!({"before": before, "grants_revoked": revoked})),
         )
         .await?;
         tx.commit().await?;
@@ -267,7 +267,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("organization.created", "organization", id).details(json!({"after": org})),
+            NewAuditEvent::new(AuditAction::OrganizationCreated, "organization", id).details(json!({"after": org})),
         )
         .await?;
         tx.commit().await?;
@@ -310,7 +310,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("organization.updated", "organization", id).details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new(AuditAction::OrganizationUpdated, "organization", id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -370,7 +370,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("organization.deleted", "organization", id)
+            NewAuditEvent::new(AuditAction::OrganizationDeleted, "organization", id)
                 .details(json!({"before": before, "workspaces_deleted": workspaces.len(), "grants_revoked": revoked})),
         )
         .await?;
@@ -399,7 +399,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("workspace.created", "workspace", id).details(json!({"after": ws})),
+            NewAuditEvent::new(AuditAction::WorkspaceCreated, "workspace", id).details(json!({"after": ws})),
         )
         .await?;
         tx.commit().await?;
@@ -445,7 +445,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("workspace.updated", "workspace", id).details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new(AuditAction::WorkspaceUpdated, "workspace", id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -478,7 +478,8 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("workspace.deleted", "workspace", id).details(json!({"before": before, "grants_revoked": revoked})),
+            NewAuditEvent::new(AuditAction::WorkspaceDeleted, "workspace", id)
+                .details(json!({"before": before, "grants_revoked": revoked})),
         )
         .await?;
         tx.commit().await?;
@@ -538,7 +539,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("membership.created", "membership", id).details(json!({"after": m})),
+            NewAuditEvent::new(AuditAction::MembershipCreated, "membership", id).details(json!({"after": m})),
         )
         .await?;
         tx.commit().await?;
@@ -603,7 +604,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("membership.updated", "membership", before.id).details(diff(&json_of(&before), &json_of(&after))),
+            NewAuditEvent::new(AuditAction::MembershipUpdated, "membership", before.id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -635,7 +636,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("membership.deleted", "membership", before.id)
+            NewAuditEvent::new(AuditAction::MembershipDeleted, "membership", before.id)
                 .details(json!({"before": before, "workspace_memberships_removed": cascaded})),
         )
         .await?;

@@ -1,7 +1,7 @@
 //! Grants: a user's approval for a client on a resource. At most one grant per
 //! (client, user, resource) is active; approving again widens it.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::grant::{Grant, GrantStatus, GrantedResource};
 use latchkey_core::{Id, Timestamp, scope};
 use serde_json::json;
@@ -110,7 +110,7 @@ async fn mark_revoked(tx: &mut Tx, g: &Grant, reason: &str, actor: &Actor, now: 
         g.deployment_id,
         actor,
         now,
-        NewAuditEvent::new("grant.revoked", "grant", g.id)
+        NewAuditEvent::new(AuditAction::GrantRevoked, "grant", g.id)
             .app(g.app_id)
             .client(&g.client_id)
             .details(json!({
@@ -166,7 +166,7 @@ impl Store {
                     .bind(id.get())
                     .execute(&mut *tx)
                     .await?;
-                (id, "grant.updated", scopes)
+                (id, AuditAction::GrantUpdated, scopes)
             }
             None => {
                 let id = Id::generate();
@@ -185,7 +185,7 @@ impl Store {
                 .bind(opt_ts(new.expires_at))
                 .execute(&mut *tx)
                 .await?;
-                (id, "grant.created", new.scopes.clone())
+                (id, AuditAction::GrantCreated, new.scopes.clone())
             }
         };
         let grant = load_grant(&mut tx, id).await?;

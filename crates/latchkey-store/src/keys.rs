@@ -2,7 +2,7 @@
 //! rotation retires it, compromise withdraws a key and, if it was the active one, puts the
 //! replacement in its place in the same transaction.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::signing_key::{KeyStatus, SigningKey};
 use latchkey_core::{Id, Timestamp};
 use serde_json::{Value, json};
@@ -126,7 +126,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("signing_key.rotated", "signing_key", &new.kid)
+            NewAuditEvent::new(AuditAction::SigningKeyRotated, "signing_key", &new.kid)
                 .app(app_id)
                 .details(json!({"retired": old, "active": new.kid})),
         )
@@ -180,7 +180,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("signing_key.compromised", "signing_key", kid)
+            NewAuditEvent::new(AuditAction::SigningKeyCompromised, "signing_key", kid)
                 .app(app_id)
                 .details(json!({
                     "previous_status": key.status.as_str(),

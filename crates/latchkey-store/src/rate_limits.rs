@@ -1,6 +1,6 @@
 //! Gateway rate limit rules of an app.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::rate_limit::{RateLimitRule, RuleConfig, RuleScope};
 use latchkey_core::{Id, ValidationErrors};
 use serde_json::json;
@@ -119,7 +119,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("rate_limit.created", "rate_limit_rule", id)
+            NewAuditEvent::new(AuditAction::RateLimitCreated, "rate_limit_rule", id)
                 .app(app)
                 .details(json!({"after": rule})),
         )
@@ -159,7 +159,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("rate_limit.updated", "rate_limit_rule", id)
+            NewAuditEvent::new(AuditAction::RateLimitUpdated, "rate_limit_rule", id)
                 .app(app)
                 .details(diff(
                     &serde_json::to_value(&before).unwrap_or_default(),
@@ -185,7 +185,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("rate_limit.deleted", "rate_limit_rule", id)
+            NewAuditEvent::new(AuditAction::RateLimitDeleted, "rate_limit_rule", id)
                 .app(app)
                 .details(json!({"before": before})),
         )

@@ -1,7 +1,7 @@
 //! Initial access tokens for dynamic client registration (RFC 7591 §3): when an app requires
 //! one, registration requests must present a live token issued by an operator.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::{Id, Timestamp};
 use serde::Serialize;
 use serde_json::json;
@@ -70,7 +70,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("initial_access_token.created", "initial_access_token", id)
+            NewAuditEvent::new(AuditAction::InitialAccessTokenCreated, "initial_access_token", id)
                 .app(app.id)
                 .details(json!({"name": name, "expires_at": expires_at})),
         )
@@ -111,7 +111,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("initial_access_token.revoked", "initial_access_token", id).app(app.id),
+            NewAuditEvent::new(AuditAction::InitialAccessTokenRevoked, "initial_access_token", id).app(app.id),
         )
         .await?;
         let row = sqlx::query("SELECT * FROM initial_access_tokens WHERE id = $1")

@@ -1,7 +1,7 @@
 //! Resource servers registered for an app. Identifiers are unique per app, and no alias may
 //! name two servers of one app (or shadow another server's identifier).
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::resource_server::{ResourceServer, ResourceServerConfig};
 use latchkey_core::{Id, Timestamp};
 use serde_json::json;
@@ -147,7 +147,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("resource_server.created", "resource_server", id)
+            NewAuditEvent::new(AuditAction::ResourceServerCreated, "resource_server", id)
                 .app(app_id)
                 .details(json!({"after": server})),
         )
@@ -184,7 +184,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("resource_server.updated", "resource_server", id)
+            NewAuditEvent::new(AuditAction::ResourceServerUpdated, "resource_server", id)
                 .app(app_id)
                 .details(diff(
                     &serde_json::to_value(&before).unwrap_or_default(),
@@ -226,7 +226,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("resource_server.secret_rotated", "resource_server", id)
+            NewAuditEvent::new(AuditAction::ResourceServerSecretRotated, "resource_server", id)
                 .app(app_id)
                 .details(json!({"introspection_client_id": credential_id, "rotated_at": now})),
         )
@@ -274,7 +274,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("resource_server.deleted", "resource_server", id)
+            NewAuditEvent::new(AuditAction::ResourceServerDeleted, "resource_server", id)
                 .app(app_id)
                 .details(json!({"before": before})),
         )

@@ -1,7 +1,7 @@
 //! End-user sessions (`user_sessions`) and the sign-in audit. Ending a session ends every
 //! token derived from it: token checks look at the session.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::{Id, Timestamp};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -62,7 +62,7 @@ impl Store {
             .bind(expires_at.millis())
             .execute(&mut *tx)
             .await?;
-        let mut ev = NewAuditEvent::new("user.signed_in", "session", id).details(json!({"user_id": user_id}));
+        let mut ev = NewAuditEvent::new(AuditAction::UserSignedIn, "session", id).details(json!({"user_id": user_id}));
         ev.app_id = app_id;
         record(&mut tx, deployment_id, actor, now, ev).await?;
         let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
@@ -82,7 +82,7 @@ impl Store {
             deployment_id,
             actor,
             now,
-            NewAuditEvent::new("user.sign_in_failed", "user", &actor.id)
+            NewAuditEvent::new(AuditAction::UserSignInFailed, "user", &actor.id)
                 .app(app_id)
                 .details(json!({"email": email, "reason": reason})),
         )
@@ -135,7 +135,7 @@ impl Store {
             .bind(session_id.get())
             .fetch_one(&mut *tx)
             .await?;
-        let mut ev = NewAuditEvent::new("session.ended", "session", session_id)
+        let mut ev = NewAuditEvent::new(AuditAction::SessionEnded, "session", session_id)
             .details(json!({"user_id": session.user_id, "reason": reason, "tokens_ended": affected}));
         ev.app_id = app_id;
         record(&mut tx, session.deployment_id, actor, now, ev).await?;

@@ -2,7 +2,7 @@
 //! from one authorization code). Refresh rotation is a conditional update on `rotated_at`;
 //! reuse of a rotated token revokes the family.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::grant::GrantedResource;
 use latchkey_core::verify::{TokenKind, TokenState};
 use latchkey_core::{Id, Timestamp, scope};
@@ -258,7 +258,7 @@ impl Store {
             ctx.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("token.refreshed", "token", old.id)
+            NewAuditEvent::new(AuditAction::TokenRefreshed, "token", old.id)
                 .app(ctx.app_id)
                 .client(client_id)
                 .details(json!({"grant_id": ctx.grant_id, "user_id": ctx.user_id, "successor": successor, "scopes": ctx.scopes})),
@@ -288,7 +288,7 @@ impl Store {
             old.context.deployment_id,
             actor,
             now,
-            NewAuditEvent::new("token.reuse_detected", "token", old.id)
+            NewAuditEvent::new(AuditAction::TokenReuseDetected, "token", old.id)
                 .app(old.context.app_id)
                 .client(client_id)
                 .details(json!({"grant_id": old.context.grant_id, "user_id": old.context.user_id, "family_id": old.context.family_id, "tokens_revoked": revoked})),
@@ -335,7 +335,7 @@ impl Store {
                 r.id("deployment_id")?,
                 actor,
                 now,
-                NewAuditEvent::new("token.revoked", "token", id)
+                NewAuditEvent::new(AuditAction::TokenRevoked, "token", id)
                     .app(r.id("app_id")?)
                     .client(client_id)
                     .details(json!({"kind": kind, "tokens_revoked": revoked})),
