@@ -1,16 +1,18 @@
-//! The append-only audit trail: [`record`] inside the transaction of the change it
-//! describes, and [`Store::audit_events`] to read it back, newest first, by cursor.
+//! The append-only audit trail: events are appended inside the transaction of the change they
+//! describe ([`crate::Tx::record`]), and [`Store::audit_events`] reads them back, newest
+//! first, by cursor.
 
+use latchkey_core::Id;
 use latchkey_core::audit::{Actor, ActorKind, AuditEvent, AuditQuery, NewAuditEvent};
-use latchkey_core::{Id, Timestamp};
 use sqlx::any::AnyArguments;
 use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::row::{RowExt, to_json};
 use crate::{Result, Store, StoreError, Tx, like_escape};
 
-/// Appends an event in the caller's transaction.
-pub async fn record(tx: &mut Tx, deployment_id: Id, actor: &Actor, at: Timestamp, event: NewAuditEvent) -> Result<()> {
+/// Appends an event in the caller's transaction, at the transaction's time.
+pub(crate) async fn append(tx: &mut Tx, deployment_id: Id, actor: &Actor, event: NewAuditEvent) -> Result<()> {
+    let at = tx.now();
     if crate::bus::invalidates(event.action) {
         tx.touch(deployment_id).await?;
     }
@@ -127,15 +129,14 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write_unscoped().await?;
         let actor = Actor {
             kind: ActorKind::System,
             id: "gateway".into(),
             name: None,
         };
         for (deployment, ev) in events {
-            record(&mut tx, deployment, &actor, now, ev).await?;
+            tx.record_for(deployment, &actor, ev).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 
 use crate::apps::diff;
-use crate::audit::record;
 use crate::grants::{GrantFilter, revoke_grants_where};
 use crate::row::{RowExt, flag, to_json};
 use crate::{Result, Store, StoreError, Tx};
@@ -140,8 +139,8 @@ impl Store {
             initial_access_token_hash,
         } = new;
         let (id, secret) = (*id, secret.as_ref());
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(app.deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query(
             "INSERT INTO oauth_clients (id, deployment_id, app_id, client_id, config, registration, is_active, created_at, updated_at, registration_token_hash)
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8)",
@@ -164,11 +163,7 @@ impl Store {
             crate::registration::count_initial_access_token_use(&mut tx, app.id, h, now).await?;
         }
         let client = load_client(&mut tx, id).await?;
-        record(
-            &mut tx,
-            app.deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(
                 if *registration == Registration::Dynamic {
                     AuditAction::ClientRegistered
@@ -200,8 +195,8 @@ impl Store {
 
     /// RFC 7592 update: replaces a registered client's configuration.
     pub async fn replace_registration(&self, client: &Client, config: &ClientConfig, actor: &Actor) -> Result<Client> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(client.deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query("UPDATE oauth_clients SET config = $1, updated_at = $2 WHERE id = $3 AND is_active = 1")
             .bind(to_json(config))
             .bind(now.millis())
@@ -209,11 +204,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_client(&mut tx, client.id).await?;
-        record(
-            &mut tx,
-            client.deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(AuditAction::ClientRegistrationUpdated, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
@@ -230,8 +221,8 @@ impl Store {
     /// RFC 7592 delete: the client is deactivated, its secrets and registration token stop
     /// working, and its grants are revoked.
     pub async fn deregister(&self, client: &Client, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(client.deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query(
             "UPDATE oauth_clients SET is_active = 0, deactivated_at = $1, registration_token_hash = NULL, updated_at = $1 WHERE id = $2",
         )
@@ -240,20 +231,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         expire_secrets(&mut tx, client.id, now).await?;
-        let revoked = revoke_grants_where(
-            &mut tx,
-            client.deployment_id,
-            GrantFilter::Client(client.id),
-            "client deregistered",
-            actor,
-            now,
-        )
-        .await?;
-        record(
-            &mut tx,
-            client.deployment_id,
-            actor,
-            now,
+        let revoked = revoke_grants_where(&mut tx, client.deployment_id, GrantFilter::Client(client.id), "client deregistered").await?;
+        tx.record(
             NewAuditEvent::new(AuditAction::ClientRegistrationDeleted, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
@@ -267,8 +246,7 @@ impl Store {
     /// Deletes dynamically registered clients created before `before` that never got a
     /// grant (abandoned registrations), with their consent transactions; returns how many.
     pub async fn reap_unused_registrations(&self, before: latchkey_core::Timestamp) -> Result<u64> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write_unscoped().await?;
         let rows = sqlx::query(
             "SELECT c.id, c.client_id, c.app_id, c.deployment_id FROM oauth_clients c
              WHERE c.registration = 'dynamic' AND c.created_at < $1 AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.id)",
@@ -286,11 +264,9 @@ impl Store {
                 .bind(id.get())
                 .execute(&mut *tx)
                 .await?;
-            record(
-                &mut tx,
+            tx.record_for(
                 r.id("deployment_id")?,
                 &Actor::system(),
-                now,
                 NewAuditEvent::new(AuditAction::ClientReaped, "client", id)
                     .app(r.id("app_id")?)
                     .client(&r.text("client_id")?)
@@ -349,8 +325,8 @@ impl Store {
         change: impl FnOnce(&Client) -> Result<ClientChange, ValidationErrors>,
     ) -> Result<Client> {
         let current = self.client(deployment_id, slug, key).await?;
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let sql = format!("SELECT id FROM oauth_clients WHERE id = $1{}", self.dialect().for_update());
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(current.id.get())
@@ -385,11 +361,7 @@ impl Store {
                 obj.insert("secrets_dropped".into(), Value::Bool(true));
             }
         }
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(ch.action, "client", before.id)
                 .app(before.app_id)
                 .client(&before.client_id)
@@ -419,16 +391,12 @@ impl Store {
                 client.config.auth_method()
             )));
         }
-        let now = self.now();
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let until = now.plus_seconds(overlap_seconds);
-        let mut tx = self.write().await?;
         let kept = expire_secrets(&mut tx, client.id, until).await?;
         insert_secret(&mut tx, client.id, new, actor, now).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(AuditAction::ClientSecretRotated, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
@@ -496,19 +464,15 @@ pub(crate) async fn load_client(tx: &mut Tx, id: Id) -> Result<Client> {
 impl Store {
     /// Records a use of a superseded client secret (inside a rotation overlap).
     pub async fn record_secret_use(&self, deployment_id: Id, app_id: Id, client_id: &str, secret_id: Id, superseded: bool) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, &Actor::client(client_id)).await?;
+        let now = tx.now();
         sqlx::query("UPDATE oauth_client_secrets SET last_used_at = $1 WHERE id = $2")
             .bind(now.millis())
             .bind(secret_id.get())
             .execute(&mut *tx)
             .await?;
         if superseded {
-            record(
-                &mut tx,
-                deployment_id,
-                &Actor::client(client_id),
-                now,
+            tx.record(
                 NewAuditEvent::new(AuditAction::ClientSupersededSecretUsed, "client_secret", secret_id)
                     .app(app_id)
                     .client(client_id),

@@ -6,7 +6,6 @@ use latchkey_core::{Id, Timestamp, scope};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::row::{RowExt, flag, to_json};
 use crate::tokens::{ExchangeError, NewToken, TokenContext, chain_active, insert_token, revoke_tokens};
 use crate::{Result, Store};
@@ -54,8 +53,8 @@ fn code_from_row(r: &AnyRow) -> Result<CodeRecord> {
 
 impl Store {
     pub async fn issue_code(&self, code_hash: &str, c: &CodeRecord, actor: &Actor, client_id: &str) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(c.deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query(
             "INSERT INTO authorization_codes (id, code_hash, deployment_id, app_id, client_id, grant_id, user_id, session_id, redirect_uri, redirect_uri_sent, code_challenge, scopes, resources, nonce, auth_time, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
@@ -79,11 +78,7 @@ impl Store {
         .bind(c.expires_at.millis())
         .execute(&mut *tx)
         .await?;
-        record(
-            &mut tx,
-            c.deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(AuditAction::CodeIssued, "authorization_code", c.id)
                 .app(c.app_id)
                 .client(client_id)
@@ -111,8 +106,8 @@ impl Store {
         actor: &Actor,
         client_id: &str,
     ) -> Result<Result<(), ExchangeError>> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(code.deployment_id, actor).await?;
+        let now = tx.now();
         let won = sqlx::query("UPDATE authorization_codes SET redeemed_at = $1 WHERE id = $2 AND redeemed_at IS NULL")
             .bind(now.millis())
             .bind(code.id.get())
@@ -130,12 +125,7 @@ impl Store {
         for (ctx, t) in tokens {
             insert_token(&mut tx, ctx, t, None, now).await?;
         }
-        record(
-            &mut tx,
-            code.deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new(AuditAction::CodeRedeemed, "authorization_code", code.id)
+        tx.record(NewAuditEvent::new(AuditAction::CodeRedeemed, "authorization_code", code.id)
                 .app(code.app_id)
                 .client(client_id)
                 .details(json!({"grant_id": code.grant_id, "user_id": code.user_id, "tokens": tokens.iter().map(|(_, t)| json!({"id": t.id, "kind": t.kind})).collect::<Vec<_>>()})),
@@ -147,14 +137,10 @@ impl Store {
 
     /// A redeemed code came back: every token issued from it is revoked.
     pub async fn code_replayed(&self, code: &CodeRecord, actor: &Actor, client_id: &str) -> Result<u64> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(code.deployment_id, actor).await?;
+        let now = tx.now();
         let revoked = revoke_tokens(&mut tx, "family_id", code.id, "authorization code replayed", now).await?;
-        record(
-            &mut tx,
-            code.deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(AuditAction::CodeReplayed, "authorization_code", code.id)
                 .app(code.app_id)
                 .client(client_id)

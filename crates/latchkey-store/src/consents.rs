@@ -8,7 +8,6 @@ use latchkey_core::grant::GrantedResource;
 use latchkey_core::{Id, Timestamp, scope};
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::row::{RowExt, to_json};
 use crate::{Result, Store, StoreError};
 
@@ -183,18 +182,13 @@ impl Store {
         actor: &Actor,
         details: serde_json::Value,
     ) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(c.deployment_id, actor).await?;
         let action = if approved {
             AuditAction::ConsentApproved
         } else {
             AuditAction::ConsentDenied
         };
-        record(
-            &mut tx,
-            c.deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(action, "consent_request", c.id)
                 .app(c.app_id)
                 .client(client_id)

@@ -6,7 +6,6 @@ use latchkey_core::{Id, Timestamp};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::row::RowExt;
 use crate::{Result, Store};
 
@@ -50,9 +49,9 @@ impl Store {
         actor: &Actor,
         app_id: Option<Id>,
     ) -> Result<Session> {
-        let now = self.now();
         let id = Id::generate();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query("INSERT INTO user_sessions (id, deployment_id, user_id, session_hash, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)")
             .bind(id.get())
             .bind(deployment_id.get())
@@ -64,7 +63,7 @@ impl Store {
             .await?;
         let mut ev = NewAuditEvent::new(AuditAction::UserSignedIn, "session", id).details(json!({"user_id": user_id}));
         ev.app_id = app_id;
-        record(&mut tx, deployment_id, actor, now, ev).await?;
+        tx.record(ev).await?;
         let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
             .bind(id.get())
             .fetch_one(&mut *tx)
@@ -75,13 +74,8 @@ impl Store {
 
     /// Audits a failed sign-in (`user.sign_in_failed`); the password is never recorded.
     pub async fn record_sign_in_failure(&self, deployment_id: Id, app_id: Id, actor: &Actor, email: &str, reason: &str) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
+        let mut tx = self.write(deployment_id, actor).await?;
+        tx.record(
             NewAuditEvent::new(AuditAction::UserSignInFailed, "user", &actor.id)
                 .app(app_id)
                 .details(json!({"email": email, "reason": reason})),
@@ -110,14 +104,15 @@ impl Store {
     /// Ends a session, and with it every token derived from it. Ending an ended session
     /// changes nothing. Returns how many live tokens it ended.
     pub async fn end_session(&self, session_id: Id, reason: &str, actor: &Actor, app_id: Option<Id>) -> Result<u64> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write_unscoped().await?;
+        let now = tx.now();
         let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
             .bind(session_id.get())
             .fetch_optional(&mut *tx)
             .await?;
         let Some(row) = row else { return Ok(0) };
         let session = session_from_row(&row)?;
+        tx.act_for(session.deployment_id, actor);
         // Single use is a conditional update: of two concurrent logouts one ends the session.
         let ended = sqlx::query("UPDATE user_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
             .bind(now.millis())
@@ -138,7 +133,7 @@ impl Store {
         let mut ev = NewAuditEvent::new(AuditAction::SessionEnded, "session", session_id)
             .details(json!({"user_id": session.user_id, "reason": reason, "tokens_ended": affected}));
         ev.app_id = app_id;
-        record(&mut tx, session.deployment_id, actor, now, ev).await?;
+        tx.record(ev).await?;
         tx.commit().await?;
         Ok(affected.max(0) as u64)
     }

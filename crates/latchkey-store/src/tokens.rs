@@ -9,7 +9,6 @@ use latchkey_core::{Id, Timestamp, scope};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::row::{RowExt, opt_ts, to_json};
 use crate::{Result, Store, StoreError, Tx};
 
@@ -228,10 +227,10 @@ impl Store {
         actor: &Actor,
         client_id: &str,
     ) -> Result<Result<(), ExchangeError>> {
-        let now = self.now();
         let successor = tokens.iter().find(|(_, t)| t.kind == TokenKind::Refresh).map(|(_, t)| t.id);
         let ctx = &old.context;
-        let mut tx = self.write().await?;
+        let mut tx = self.write(ctx.deployment_id, actor).await?;
+        let now = tx.now();
         let won = sqlx::query(
             "UPDATE oauth_tokens SET rotated_at = $1, successor_id = $2, sealed_successor = $3 WHERE id = $4 AND rotated_at IS NULL AND revoked_at IS NULL",
         )
@@ -253,11 +252,7 @@ impl Store {
         for (c, t) in tokens {
             insert_token(&mut tx, c, t, Some(old.id), now).await?;
         }
-        record(
-            &mut tx,
-            ctx.deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(AuditAction::TokenRefreshed, "token", old.id)
                 .app(ctx.app_id)
                 .client(client_id)
@@ -270,8 +265,8 @@ impl Store {
 
     /// Issues a fresh access token beside an existing refresh token (the grace-period replay).
     pub async fn add_token(&self, ctx: &TokenContext, token: &NewToken, parent: Id) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write_unscoped().await?;
+        let now = tx.now();
         insert_token(&mut tx, ctx, token, Some(parent), now).await?;
         tx.commit().await?;
         Ok(())
@@ -280,15 +275,10 @@ impl Store {
     /// Refresh token reuse: the whole family (every refresh and access token descending from
     /// the same code) is revoked and the detection audited.
     pub async fn refresh_reused(&self, old: &RefreshRecord, actor: &Actor, client_id: &str) -> Result<u64> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(old.context.deployment_id, actor).await?;
+        let now = tx.now();
         let revoked = revoke_tokens(&mut tx, "family_id", old.context.family_id, "refresh token reuse detected", now).await?;
-        record(
-            &mut tx,
-            old.context.deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new(AuditAction::TokenReuseDetected, "token", old.id)
+        tx.record(NewAuditEvent::new(AuditAction::TokenReuseDetected, "token", old.id)
                 .app(old.context.app_id)
                 .client(client_id)
                 .details(json!({"grant_id": old.context.grant_id, "user_id": old.context.user_id, "family_id": old.context.family_id, "tokens_revoked": revoked})),
@@ -311,8 +301,8 @@ impl Store {
     /// refresh token with its family. Unknown tokens and tokens of other clients change
     /// nothing (the endpoint answers 200 either way).
     pub async fn revoke_token(&self, token_hash: &str, client_record_id: Id, actor: &Actor, client_id: &str) -> Result<bool> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write_unscoped().await?;
+        let now = tx.now();
         let row =
             sqlx::query("SELECT id, kind, family_id, deployment_id, app_id, client_id, revoked_at FROM oauth_tokens WHERE token_hash = $1")
                 .bind(token_hash)
@@ -322,6 +312,7 @@ impl Store {
         if r.id("client_id")? != client_record_id {
             return Ok(false);
         }
+        tx.act_for(r.id("deployment_id")?, actor);
         let id = r.id("id")?;
         let kind = r.text("kind")?;
         let revoked = if kind == "refresh" {
@@ -330,11 +321,7 @@ impl Store {
             revoke_tokens(&mut tx, "id", id, "revoked by client", now).await?
         };
         if revoked > 0 {
-            record(
-                &mut tx,
-                r.id("deployment_id")?,
-                actor,
-                now,
+            tx.record(
                 NewAuditEvent::new(AuditAction::TokenRevoked, "token", id)
                     .app(r.id("app_id")?)
                     .client(client_id)
