@@ -24,7 +24,7 @@ use latchkey_core::{Clock, Id, Secret, SystemClock};
 use latchkey_server::config::{LogFormat, Settings};
 use latchkey_store::deployments::DEFAULT_DEPLOYMENT_ID;
 use latchkey_store::grants::NewGrant;
-use latchkey_store::runtime::{NewToken, TokenContext};
+use latchkey_store::tokens::{NewToken, TokenContext};
 use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]

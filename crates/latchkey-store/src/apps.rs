@@ -3,13 +3,12 @@
 use std::collections::HashMap;
 
 use latchkey_core::app::{App, Logo, NewApp};
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::scope::{ScopeCategory, ScopeDefinition};
 use latchkey_core::{Id, Timestamp, ValidationErrors};
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::keys::{NewSigningKey, insert_signing_key};
 use crate::row::{RowExt, flag};
 use crate::{Result, Store, StoreError, Tx, like_escape};
@@ -112,7 +111,7 @@ pub struct AppChange {
     pub app: App,
     /// Scopes the change removes; refused while an active grant holds one.
     pub removed_scopes: Vec<String>,
-    pub action: &'static str,
+    pub action: AuditAction,
     /// Extra details merged into the event (the scope concerned, …).
     pub details: Value,
 }
@@ -127,8 +126,8 @@ impl Store {
         key: &NewSigningKey,
         actor: &Actor,
     ) -> Result<App> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query(
             "INSERT INTO oauth_apps (id, deployment_id, slug, name, description, fqdn, logo_url, allow_dynamic_client_registration, is_active, domain_verified, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 0, $9, $9)",
@@ -154,12 +153,8 @@ impl Store {
         }
         insert_signing_key(&mut tx, id, key, now).await?;
         let app = load_app(&mut tx, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("app.created", "app", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::AppCreated, "app", id)
                 .app(id)
                 .details(json!({"after": app, "signing_key": key.kid})),
         )
@@ -243,8 +238,8 @@ impl Store {
         actor: &Actor,
         change: impl FnOnce(&App) -> Result<AppChange, ValidationErrors>,
     ) -> Result<App> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let sql = format!(
             "SELECT id FROM oauth_apps WHERE deployment_id = $1 AND slug = $2{}",
             self.dialect().for_update()
@@ -304,22 +299,15 @@ impl Store {
         if let (Some(obj), Some(extra)) = (d.as_object_mut(), details.as_object()) {
             obj.extend(extra.clone());
         }
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new(action, "app", id).app(id).details(d),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(action, "app", id).app(id).details(d)).await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Stores the outcome of a domain check.
     pub async fn record_domain_check(&self, deployment_id: Id, slug: &str, verified: bool, actor: &Actor) -> Result<App> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let row = sqlx::query("SELECT id, fqdn, domain_verified FROM oauth_apps WHERE deployment_id = $1 AND slug = $2")
             .bind(deployment_id.get())
             .bind(slug)
@@ -334,12 +322,8 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("app.domain_checked", "app", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::AppDomainChecked, "app", id)
                 .app(id)
                 .details(json!({"fqdn": row.opt_text("fqdn")?, "verified": verified, "was_verified": was})),
         )
@@ -350,8 +334,8 @@ impl Store {
     }
 
     pub async fn set_app_logo(&self, deployment_id: Id, slug: &str, logo: &Logo, logo_url: &str, actor: &Actor) -> Result<App> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let id = sqlx::query("SELECT id FROM oauth_apps WHERE deployment_id = $1 AND slug = $2")
             .bind(deployment_id.get())
             .bind(slug)
@@ -366,12 +350,8 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("app.logo_updated", "app", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::AppLogoUpdated, "app", id)
                 .app(id)
                 .details(json!({"content_type": logo.content_type, "bytes": logo.bytes.len()})),
         )

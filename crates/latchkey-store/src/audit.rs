@@ -1,16 +1,18 @@
-//! The append-only audit trail: [`record`] inside the transaction of the change it
-//! describes, and [`Store::audit_events`] to read it back, newest first, by cursor.
+//! The append-only audit trail: events are appended inside the transaction of the change they
+//! describe ([`crate::Tx::record`]), and [`Store::audit_events`] reads them back, newest
+//! first, by cursor.
 
+use latchkey_core::Id;
 use latchkey_core::audit::{Actor, ActorKind, AuditEvent, AuditQuery, NewAuditEvent};
-use latchkey_core::{Id, Timestamp};
 use sqlx::any::AnyArguments;
 use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::row::{RowExt, to_json};
 use crate::{Result, Store, StoreError, Tx, like_escape};
 
-/// Appends an event in the caller's transaction.
-pub async fn record(tx: &mut Tx, deployment_id: Id, actor: &Actor, at: Timestamp, event: NewAuditEvent) -> Result<()> {
+/// Appends an event in the caller's transaction, at the transaction's time.
+pub(crate) async fn append(tx: &mut Tx, deployment_id: Id, actor: &Actor, event: NewAuditEvent) -> Result<()> {
+    let at = tx.now();
     if crate::bus::invalidates(event.action) {
         tx.touch(deployment_id).await?;
     }
@@ -24,7 +26,7 @@ pub async fn record(tx: &mut Tx, deployment_id: Id, actor: &Actor, at: Timestamp
     .bind(actor.kind.as_str())
     .bind(actor.id.clone())
     .bind(actor.name.clone())
-    .bind(event.action)
+    .bind(event.action.as_str())
     .bind(event.target_type)
     .bind(event.target_id)
     .bind(event.app_id.map(Id::get))
@@ -118,5 +120,25 @@ impl Store {
         args.add(i64::from(q.limit)).map_err(sqlx::Error::Encode)?;
         let rows = sqlx::query_with(AssertSqlSafe(sql), args).fetch_all(self.pool()).await?;
         rows.iter().map(event_from_row).collect()
+    }
+}
+
+impl Store {
+    /// Appends aggregated gateway events (verification failures, permission denials).
+    pub async fn record_gateway_events(&self, events: Vec<(Id, NewAuditEvent)>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_unscoped().await?;
+        let actor = Actor {
+            kind: ActorKind::System,
+            id: "gateway".into(),
+            name: None,
+        };
+        for (deployment, ev) in events {
+            tx.record_for(deployment, &actor, ev).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use latchkey_core::Id;
+use latchkey_core::audit::AuditAction;
 
 /// Generations are kept in buckets by deployment id: deployments sharing a bucket only cause
 /// each other extra reloads, never a missed one.
@@ -67,37 +68,80 @@ impl Bus {
     }
 }
 
-/// Audit actions that record no change a cache could hold: issuing tokens, signing in,
-/// creating things nothing cached refers to yet. Everything else invalidates.
-pub fn invalidates(action: &str) -> bool {
-    !matches!(
-        action,
-        "code.issued"
-            | "code.redeemed"
-            | "token.refreshed"
-            | "user.signed_in"
-            | "user.sign_in_failed"
-            | "user.created"
-            | "consent.approved"
-            | "consent.denied"
-            | "grant.created"
-            | "grant.updated"
-            | "client.created"
-            // Anyone may register a client (RFC 7591); that must not flush every cache. A
-            // reaped registration never had a grant, so no token refers to it.
-            | "client.registered"
-            | "client.reaped"
-            | "initial_access_token.created"
-            | "initial_access_token.revoked"
-            | "app.created"
-            | "api_key.created"
-            | "organization.created"
-            | "workspace.created"
-            | "deployment.created"
-            | "client.superseded_secret_used"
-            | "gateway.verification_failed"
-            | "gateway.permission_denied"
-    )
+/// Whether an audit action records a change a cache could hold (and so bumps its
+/// deployment's generation). Exhaustive on purpose: a new action must decide.
+pub fn invalidates(action: AuditAction) -> bool {
+    use AuditAction as A;
+    match action {
+        // What a token's validity, an app's keys and settings, memberships, rate limits or API
+        // keys depend on.
+        A::ApiKeyRevoked
+        | A::AppUpdated
+        | A::AppDisabled
+        | A::AppEnabled
+        | A::AppDomainChecked
+        | A::AppLogoUpdated
+        | A::ClientUpdated
+        | A::ClientDeactivated
+        | A::ClientReactivated
+        | A::ClientSecretRotated
+        | A::ClientRegistrationUpdated
+        | A::ClientRegistrationDeleted
+        | A::CodeReplayed
+        | A::DeploymentSettingsUpdated
+        | A::GrantRevoked
+        | A::MembershipCreated
+        | A::MembershipUpdated
+        | A::MembershipDeleted
+        | A::OrganizationUpdated
+        | A::OrganizationDeleted
+        | A::RateLimitCreated
+        | A::RateLimitUpdated
+        | A::RateLimitDeleted
+        | A::ResourceServerCreated
+        | A::ResourceServerUpdated
+        | A::ResourceServerSecretRotated
+        | A::ResourceServerDeleted
+        | A::ScopeUpdated
+        | A::ScopeArchived
+        | A::ScopeUnarchived
+        | A::ScopeMappingSet
+        | A::SessionEnded
+        | A::SigningKeyRotated
+        | A::SigningKeyCompromised
+        | A::TokenReuseDetected
+        | A::TokenRevoked
+        | A::UserUpdated
+        | A::UserDeleted
+        | A::WorkspaceUpdated
+        | A::WorkspaceDeleted => true,
+        // Issuing tokens, signing in, consenting, creating things nothing cached refers to
+        // yet. Anyone may register a client (RFC 7591); that must not flush every cache. A
+        // reaped registration never had a grant, so no token refers to it.
+        A::CodeIssued
+        | A::CodeRedeemed
+        | A::TokenRefreshed
+        | A::UserSignedIn
+        | A::UserSignInFailed
+        | A::UserCreated
+        | A::ConsentApproved
+        | A::ConsentDenied
+        | A::GrantCreated
+        | A::GrantUpdated
+        | A::ClientCreated
+        | A::ClientRegistered
+        | A::ClientReaped
+        | A::InitialAccessTokenCreated
+        | A::InitialAccessTokenRevoked
+        | A::AppCreated
+        | A::ApiKeyCreated
+        | A::OrganizationCreated
+        | A::WorkspaceCreated
+        | A::DeploymentCreated
+        | A::ClientSupersededSecretUsed
+        | A::GatewayVerificationFailed
+        | A::GatewayPermissionDenied => false,
+    }
 }
 
 #[cfg(test)]
@@ -114,7 +158,8 @@ mod tests {
         assert_eq!(bus.generation(b), gb);
         bus.changed_all();
         assert_eq!(bus.generation(b), gb + 1);
-        assert!(invalidates("grant.revoked") && invalidates("session.ended") && !invalidates("token.refreshed"));
-        assert!(!invalidates("client.registered") && invalidates("client.registration_deleted"));
+        assert!(invalidates(AuditAction::GrantRevoked) && invalidates(AuditAction::SessionEnded));
+        assert!(!invalidates(AuditAction::TokenRefreshed) && !invalidates(AuditAction::ClientRegistered));
+        assert!(invalidates(AuditAction::ClientRegistrationDeleted));
     }
 }

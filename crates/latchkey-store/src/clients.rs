@@ -3,14 +3,13 @@
 //! `client_secret_jwt`, whose assertions are verified with the secret itself.
 
 use latchkey_core::app::App;
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::client::{Client, ClientConfig, ClientSecretInfo, Registration};
 use latchkey_core::{Id, Timestamp, ValidationErrors};
 use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 
 use crate::apps::diff;
-use crate::audit::record;
 use crate::grants::{GrantFilter, revoke_grants_where};
 use crate::row::{RowExt, flag, to_json};
 use crate::{Result, Store, StoreError, Tx};
@@ -105,7 +104,7 @@ enum ClientKey {
 pub struct ClientChange {
     pub config: ClientConfig,
     pub is_active: bool,
-    pub action: &'static str,
+    pub action: AuditAction,
     /// A secret to issue (old ones stop working at once).
     pub new_secret: Option<NewSecret>,
     /// Whether every secret stops working (the client no longer uses one).
@@ -140,8 +139,8 @@ impl Store {
             initial_access_token_hash,
         } = new;
         let (id, secret) = (*id, secret.as_ref());
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(app.deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query(
             "INSERT INTO oauth_clients (id, deployment_id, app_id, client_id, config, registration, is_active, created_at, updated_at, registration_token_hash)
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8)",
@@ -164,16 +163,12 @@ impl Store {
             crate::registration::count_initial_access_token_use(&mut tx, app.id, h, now).await?;
         }
         let client = load_client(&mut tx, id).await?;
-        record(
-            &mut tx,
-            app.deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(
                 if *registration == Registration::Dynamic {
-                    "client.registered"
+                    AuditAction::ClientRegistered
                 } else {
-                    "client.created"
+                    AuditAction::ClientCreated
                 },
                 "client",
                 id,
@@ -200,8 +195,8 @@ impl Store {
 
     /// RFC 7592 update: replaces a registered client's configuration.
     pub async fn replace_registration(&self, client: &Client, config: &ClientConfig, actor: &Actor) -> Result<Client> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(client.deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query("UPDATE oauth_clients SET config = $1, updated_at = $2 WHERE id = $3 AND is_active = 1")
             .bind(to_json(config))
             .bind(now.millis())
@@ -209,12 +204,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_client(&mut tx, client.id).await?;
-        record(
-            &mut tx,
-            client.deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("client.registration_updated", "client", client.id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::ClientRegistrationUpdated, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
                 .details(diff(
@@ -230,8 +221,8 @@ impl Store {
     /// RFC 7592 delete: the client is deactivated, its secrets and registration token stop
     /// working, and its grants are revoked.
     pub async fn deregister(&self, client: &Client, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(client.deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query(
             "UPDATE oauth_clients SET is_active = 0, deactivated_at = $1, registration_token_hash = NULL, updated_at = $1 WHERE id = $2",
         )
@@ -240,21 +231,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         expire_secrets(&mut tx, client.id, now).await?;
-        let revoked = revoke_grants_where(
-            &mut tx,
-            client.deployment_id,
-            GrantFilter::Client(client.id),
-            "client deregistered",
-            actor,
-            now,
-        )
-        .await?;
-        record(
-            &mut tx,
-            client.deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("client.registration_deleted", "client", client.id)
+        let revoked = revoke_grants_where(&mut tx, client.deployment_id, GrantFilter::Client(client.id), "client deregistered").await?;
+        tx.record(
+            NewAuditEvent::new(AuditAction::ClientRegistrationDeleted, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
                 .details(json!({"grants_revoked": revoked})),
@@ -267,8 +246,7 @@ impl Store {
     /// Deletes dynamically registered clients created before `before` that never got a
     /// grant (abandoned registrations), with their consent transactions; returns how many.
     pub async fn reap_unused_registrations(&self, before: latchkey_core::Timestamp) -> Result<u64> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write_unscoped().await?;
         let rows = sqlx::query(
             "SELECT c.id, c.client_id, c.app_id, c.deployment_id FROM oauth_clients c
              WHERE c.registration = 'dynamic' AND c.created_at < $1 AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.id)",
@@ -286,12 +264,10 @@ impl Store {
                 .bind(id.get())
                 .execute(&mut *tx)
                 .await?;
-            record(
-                &mut tx,
+            tx.record_for(
                 r.id("deployment_id")?,
                 &Actor::system(),
-                now,
-                NewAuditEvent::new("client.reaped", "client", id)
+                NewAuditEvent::new(AuditAction::ClientReaped, "client", id)
                     .app(r.id("app_id")?)
                     .client(&r.text("client_id")?)
                     .details(json!({"reason": "registered but never used"})),
@@ -349,8 +325,8 @@ impl Store {
         change: impl FnOnce(&Client) -> Result<ClientChange, ValidationErrors>,
     ) -> Result<Client> {
         let current = self.client(deployment_id, slug, key).await?;
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let sql = format!("SELECT id FROM oauth_clients WHERE id = $1{}", self.dialect().for_update());
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(current.id.get())
@@ -385,11 +361,7 @@ impl Store {
                 obj.insert("secrets_dropped".into(), Value::Bool(true));
             }
         }
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(ch.action, "client", before.id)
                 .app(before.app_id)
                 .client(&before.client_id)
@@ -419,17 +391,13 @@ impl Store {
                 client.config.auth_method()
             )));
         }
-        let now = self.now();
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let until = now.plus_seconds(overlap_seconds);
-        let mut tx = self.write().await?;
         let kept = expire_secrets(&mut tx, client.id, until).await?;
         insert_secret(&mut tx, client.id, new, actor, now).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("client.secret_rotated", "client", client.id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::ClientSecretRotated, "client", client.id)
                 .app(client.app_id)
                 .client(&client.client_id)
                 .details(json!({
@@ -491,4 +459,27 @@ pub(crate) async fn load_client(tx: &mut Tx, id: Id) -> Result<Client> {
         .await?
         .ok_or(StoreError::NotFound("client"))?;
     client_from_row(&row)
+}
+
+impl Store {
+    /// Records a use of a superseded client secret (inside a rotation overlap).
+    pub async fn record_secret_use(&self, deployment_id: Id, app_id: Id, client_id: &str, secret_id: Id, superseded: bool) -> Result<()> {
+        let mut tx = self.write(deployment_id, &Actor::client(client_id)).await?;
+        let now = tx.now();
+        sqlx::query("UPDATE oauth_client_secrets SET last_used_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(secret_id.get())
+            .execute(&mut *tx)
+            .await?;
+        if superseded {
+            tx.record(
+                NewAuditEvent::new(AuditAction::ClientSupersededSecretUsed, "client_secret", secret_id)
+                    .app(app_id)
+                    .client(client_id),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

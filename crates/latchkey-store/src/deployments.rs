@@ -1,11 +1,10 @@
 //! Deployments (tenants) and the backend API keys that act for them.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::{Id, Timestamp};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::audit::record;
 use crate::row::{RowExt, to_json};
 use crate::{Result, Store, StoreError};
 
@@ -74,13 +73,12 @@ impl Store {
     /// yet. Returns None when it already existed. Safe against concurrent first starts: the
     /// default deployment has a fixed id, so only one insert wins.
     pub async fn bootstrap(&self, key: &NewApiKey) -> Result<Option<Deployment>> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(DEFAULT_DEPLOYMENT_ID, &Actor::system()).await?;
         let exists = sqlx::query("SELECT id FROM deployments LIMIT 1").fetch_optional(&mut *tx).await?;
         if exists.is_some() {
             return Ok(None);
         }
-        match insert_deployment(&mut tx, DEFAULT_DEPLOYMENT_ID, "default", key, now).await {
+        match insert_deployment(&mut tx, DEFAULT_DEPLOYMENT_ID, "default", key).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => return Ok(None),
             Err(e) => return Err(e),
@@ -91,10 +89,9 @@ impl Store {
 
     /// Creates another deployment (tenant) with its first API key.
     pub async fn create_deployment(&self, name: &str, key: &NewApiKey) -> Result<Deployment> {
-        let now = self.now();
         let id = Id::generate();
-        let mut tx = self.write().await?;
-        insert_deployment(&mut tx, id, name, key, now).await?;
+        let mut tx = self.write(id, &Actor::system()).await?;
+        insert_deployment(&mut tx, id, name, key).await?;
         tx.commit().await?;
         self.deployment(id).await
     }
@@ -110,8 +107,8 @@ impl Store {
 
     /// Replaces a deployment's settings document.
     pub async fn set_deployment_settings(&self, id: Id, settings: &Value, actor: &Actor) -> Result<Deployment> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(id, actor).await?;
+        let now = tx.now();
         let before = sqlx::query("SELECT settings FROM deployments WHERE id = $1")
             .bind(id.get())
             .fetch_optional(&mut *tx)
@@ -124,12 +121,9 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            id,
-            actor,
-            now,
-            NewAuditEvent::new("deployment.settings_updated", "deployment", id).details(json!({"before": before, "after": settings})),
+        tx.record(
+            NewAuditEvent::new(AuditAction::DeploymentSettingsUpdated, "deployment", id)
+                .details(json!({"before": before, "after": settings})),
         )
         .await?;
         tx.commit().await?;
@@ -159,9 +153,8 @@ impl Store {
     }
 
     pub async fn create_api_key(&self, deployment_id: Id, key: &NewApiKey, actor: &Actor) -> Result<ApiKey> {
-        let now = self.now();
-        let mut tx = self.write().await?;
-        insert_api_key(&mut tx, deployment_id, key, actor, now).await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        insert_api_key(&mut tx, deployment_id, key).await?;
         tx.commit().await?;
         self.api_key(deployment_id, key.id).await
     }
@@ -186,8 +179,8 @@ impl Store {
 
     /// Revokes a key. Revoking a revoked key changes nothing and succeeds.
     pub async fn revoke_api_key(&self, deployment_id: Id, id: Id, actor: &Actor) -> Result<ApiKey> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let key = sqlx::query("SELECT * FROM api_keys WHERE id = $1 AND deployment_id = $2")
             .bind(id.get())
             .bind(deployment_id.get())
@@ -201,21 +194,17 @@ impl Store {
                 .bind(id.get())
                 .execute(&mut *tx)
                 .await?;
-            record(
-                &mut tx,
-                deployment_id,
-                actor,
-                now,
-                NewAuditEvent::new("api_key.revoked", "api_key", id).details(json!({"name": key.name})),
-            )
-            .await?;
+            tx.record(NewAuditEvent::new(AuditAction::ApiKeyRevoked, "api_key", id).details(json!({"name": key.name})))
+                .await?;
         }
         tx.commit().await?;
         self.api_key(deployment_id, id).await
     }
 }
 
-async fn insert_deployment(tx: &mut crate::Tx, id: Id, name: &str, key: &NewApiKey, now: Timestamp) -> Result<()> {
+/// Inserts a deployment with its first API key, in a transaction acting for the system in it.
+async fn insert_deployment(tx: &mut crate::Tx, id: Id, name: &str, key: &NewApiKey) -> Result<()> {
+    let now = tx.now();
     sqlx::query("INSERT INTO deployments (id, name, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
         .bind(id.get())
         .bind(name.to_owned())
@@ -224,19 +213,13 @@ async fn insert_deployment(tx: &mut crate::Tx, id: Id, name: &str, key: &NewApiK
         .execute(&mut **tx)
         .await
         .map_err(StoreError::unique(|| format!("deployment {id} already exists")))?;
-    let actor = Actor::system();
-    insert_api_key(tx, id, key, &actor, now).await?;
-    record(
-        tx,
-        id,
-        &actor,
-        now,
-        NewAuditEvent::new("deployment.created", "deployment", id).details(json!({ "name": name })),
-    )
-    .await
+    insert_api_key(tx, id, key).await?;
+    tx.record(NewAuditEvent::new(AuditAction::DeploymentCreated, "deployment", id).details(json!({ "name": name })))
+        .await
 }
 
-async fn insert_api_key(tx: &mut crate::Tx, deployment_id: Id, key: &NewApiKey, actor: &Actor, now: Timestamp) -> Result<()> {
+async fn insert_api_key(tx: &mut crate::Tx, deployment_id: Id, key: &NewApiKey) -> Result<()> {
+    let (now, created_by) = (tx.now(), tx.actor()?.reference());
     sqlx::query(
         "INSERT INTO api_keys (id, deployment_id, name, key_hash, hint, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -246,16 +229,10 @@ async fn insert_api_key(tx: &mut crate::Tx, deployment_id: Id, key: &NewApiKey, 
     .bind(key.key_hash.clone())
     .bind(key.hint.clone())
     .bind(now.millis())
-    .bind(actor.reference())
+    .bind(created_by)
     .execute(&mut **tx)
     .await
     .map_err(StoreError::unique(|| "an API key with this value already exists".into()))?;
-    record(
-        tx,
-        deployment_id,
-        actor,
-        now,
-        NewAuditEvent::new("api_key.created", "api_key", key.id).details(json!({"name": key.name, "hint": key.hint})),
-    )
-    .await
+    tx.record(NewAuditEvent::new(AuditAction::ApiKeyCreated, "api_key", key.id).details(json!({"name": key.name, "hint": key.hint})))
+        .await
 }

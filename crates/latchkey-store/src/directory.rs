@@ -1,14 +1,14 @@
 //! The built-in directory: users, organizations, workspaces and memberships.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::Id;
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
+use latchkey_core::consent::{Memberships, OrgMembership, WorkspaceMembership};
 use latchkey_core::directory::{Membership, MembershipKind, Organization, User, UserChange, Workspace};
 use latchkey_core::grant::GrantedResource;
-use latchkey_core::{Id, Timestamp};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
 use crate::apps::diff;
-use crate::audit::record;
 use crate::grants::{GrantFilter, revoke_grants_where};
 use crate::row::{RowExt, flag, to_json};
 use crate::{Result, Store, StoreError, Tx};
@@ -107,10 +107,10 @@ impl Store {
     // ----- users -----
 
     pub async fn create_user(&self, deployment_id: Id, change: &UserChange, actor: &Actor) -> Result<User> {
-        let now = self.now();
         let id = Id::generate();
         let p = &change.profile;
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query(
             "INSERT INTO users (id, deployment_id, email, email_verified, name, given_name, family_name, password_hash, is_active, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
@@ -129,14 +129,8 @@ impl Store {
         .await
         .map_err(StoreError::unique(|| format!("a user with email {:?} already exists", p.email)))?;
         let user = load_user(&mut tx, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("user.created", "user", id).details(json!({"after": user})),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::UserCreated, "user", id).details(json!({"after": user})))
+            .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -183,8 +177,8 @@ impl Store {
         actor: &Actor,
         change: impl FnOnce(&User) -> Result<UserChange, latchkey_core::ValidationErrors>,
     ) -> Result<User> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         ensure_user(&mut tx, deployment_id, id).await?;
         let before = load_user(&mut tx, id).await?;
         let ch = change(&before).map_err(StoreError::Invalid)?;
@@ -212,37 +206,24 @@ impl Store {
         {
             o.insert("password_changed".into(), true.into());
         }
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("user.updated", "user", id).details(details),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::UserUpdated, "user", id).details(details))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Deletes a user: their memberships go, their grants are revoked.
     pub async fn delete_user(&self, deployment_id: Id, id: Id, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
         ensure_user(&mut tx, deployment_id, id).await?;
         let before = load_user(&mut tx, id).await?;
-        let revoked = revoke_grants_where(&mut tx, deployment_id, GrantFilter::User(id), "user deleted", actor, now).await?;
+        let revoked = revoke_grants_where(&mut tx, deployment_id, GrantFilter::User(id), "user deleted").await?;
         sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("user.deleted", "user", id).details(json!({"before": before, "grants_revoked": revoked})),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::UserDeleted, "user", id).details(json!({"before": before, "grants_revoked": revoked})))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -250,9 +231,9 @@ impl Store {
     // ----- organizations and workspaces -----
 
     pub async fn create_organization(&self, deployment_id: Id, name: &str, actor: &Actor) -> Result<Organization> {
-        let now = self.now();
         let id = Id::generate();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query("INSERT INTO organizations (id, deployment_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
             .bind(id.get())
             .bind(deployment_id.get())
@@ -261,14 +242,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let org = load_org(&mut tx, deployment_id, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("organization.created", "organization", id).details(json!({"after": org})),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::OrganizationCreated, "organization", id).details(json!({"after": org})))
+            .await?;
         tx.commit().await?;
         Ok(org)
     }
@@ -294,8 +269,8 @@ impl Store {
     }
 
     pub async fn rename_organization(&self, deployment_id: Id, id: Id, name: &str, actor: &Actor) -> Result<Organization> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let before = load_org(&mut tx, deployment_id, id).await?;
         sqlx::query("UPDATE organizations SET name = $1, updated_at = $2 WHERE id = $3")
             .bind(name.to_owned())
@@ -304,12 +279,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_org(&mut tx, deployment_id, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("organization.updated", "organization", id).details(diff(&json_of(&before), &json_of(&after))),
+        tx.record(
+            NewAuditEvent::new(AuditAction::OrganizationUpdated, "organization", id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -319,8 +290,7 @@ impl Store {
     /// Deletes an organization with its workspaces and memberships; grants on the
     /// organization or any of its workspaces are revoked.
     pub async fn delete_organization(&self, deployment_id: Id, id: Id, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
         let before = load_org(&mut tx, deployment_id, id).await?;
         let workspaces = sqlx::query("SELECT id FROM workspaces WHERE organization_id = $1")
             .bind(id.get())
@@ -329,29 +299,13 @@ impl Store {
         let mut revoked = 0;
         for w in &workspaces {
             let wid = w.id("id")?;
-            revoked += revoke_resource_grants(
-                &mut tx,
-                deployment_id,
-                GrantedResource::Workspace(wid),
-                "workspace deleted",
-                actor,
-                now,
-            )
-            .await?;
+            revoked += revoke_resource_grants(&mut tx, deployment_id, GrantedResource::Workspace(wid), "workspace deleted").await?;
             sqlx::query("DELETE FROM workspace_memberships WHERE group_id = $1")
                 .bind(wid.get())
                 .execute(&mut *tx)
                 .await?;
         }
-        revoked += revoke_resource_grants(
-            &mut tx,
-            deployment_id,
-            GrantedResource::Organization(id),
-            "organization deleted",
-            actor,
-            now,
-        )
-        .await?;
+        revoked += revoke_resource_grants(&mut tx, deployment_id, GrantedResource::Organization(id), "organization deleted").await?;
         sqlx::query("DELETE FROM workspaces WHERE organization_id = $1")
             .bind(id.get())
             .execute(&mut *tx)
@@ -364,12 +318,8 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("organization.deleted", "organization", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::OrganizationDeleted, "organization", id)
                 .details(json!({"before": before, "workspaces_deleted": workspaces.len(), "grants_revoked": revoked})),
         )
         .await?;
@@ -378,9 +328,9 @@ impl Store {
     }
 
     pub async fn create_workspace(&self, deployment_id: Id, organization_id: Id, name: &str, actor: &Actor) -> Result<Workspace> {
-        let now = self.now();
         let id = Id::generate();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         load_org(&mut tx, deployment_id, organization_id).await?;
         sqlx::query(
             "INSERT INTO workspaces (id, deployment_id, organization_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
@@ -393,14 +343,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let ws = load_workspace(&mut tx, deployment_id, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("workspace.created", "workspace", id).details(json!({"after": ws})),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::WorkspaceCreated, "workspace", id).details(json!({"after": ws})))
+            .await?;
         tx.commit().await?;
         Ok(ws)
     }
@@ -429,8 +373,8 @@ impl Store {
     }
 
     pub async fn rename_workspace(&self, deployment_id: Id, id: Id, name: &str, actor: &Actor) -> Result<Workspace> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let before = load_workspace(&mut tx, deployment_id, id).await?;
         sqlx::query("UPDATE workspaces SET name = $1, updated_at = $2 WHERE id = $3")
             .bind(name.to_owned())
@@ -439,31 +383,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_workspace(&mut tx, deployment_id, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("workspace.updated", "workspace", id).details(diff(&json_of(&before), &json_of(&after))),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::WorkspaceUpdated, "workspace", id).details(diff(&json_of(&before), &json_of(&after))))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
 
     pub async fn delete_workspace(&self, deployment_id: Id, id: Id, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
         let before = load_workspace(&mut tx, deployment_id, id).await?;
-        let revoked = revoke_resource_grants(
-            &mut tx,
-            deployment_id,
-            GrantedResource::Workspace(id),
-            "workspace deleted",
-            actor,
-            now,
-        )
-        .await?;
+        let revoked = revoke_resource_grants(&mut tx, deployment_id, GrantedResource::Workspace(id), "workspace deleted").await?;
         sqlx::query("DELETE FROM workspace_memberships WHERE group_id = $1")
             .bind(id.get())
             .execute(&mut *tx)
@@ -472,12 +401,9 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("workspace.deleted", "workspace", id).details(json!({"before": before, "grants_revoked": revoked})),
+        tx.record(
+            NewAuditEvent::new(AuditAction::WorkspaceDeleted, "workspace", id)
+                .details(json!({"before": before, "grants_revoked": revoked})),
         )
         .await?;
         tx.commit().await?;
@@ -497,9 +423,9 @@ impl Store {
         permissions: &[String],
         actor: &Actor,
     ) -> Result<Membership> {
-        let now = self.now();
         let id = Id::generate();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
         ensure_user(&mut tx, deployment_id, user_id).await?;
         if kind == MembershipKind::Workspace {
@@ -532,14 +458,8 @@ impl Store {
                 format!("the user is already a member of this {}", kind.as_str())
             }))?;
         let m = load_membership(&mut tx, kind, group_id, user_id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("membership.created", "membership", id).details(json!({"after": m})),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::MembershipCreated, "membership", id).details(json!({"after": m})))
+            .await?;
         tx.commit().await?;
         Ok(m)
     }
@@ -582,8 +502,8 @@ impl Store {
         permissions: &[String],
         actor: &Actor,
     ) -> Result<Membership> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
         let before = load_membership(&mut tx, kind, group_id, user_id).await?;
         let sql = format!(
@@ -597,12 +517,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = load_membership(&mut tx, kind, group_id, user_id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("membership.updated", "membership", before.id).details(diff(&json_of(&before), &json_of(&after))),
+        tx.record(
+            NewAuditEvent::new(AuditAction::MembershipUpdated, "membership", before.id).details(diff(&json_of(&before), &json_of(&after))),
         )
         .await?;
         tx.commit().await?;
@@ -611,8 +527,7 @@ impl Store {
 
     /// Removes a membership. Leaving an organization also leaves its workspaces.
     pub async fn remove_membership(&self, deployment_id: Id, kind: MembershipKind, group_id: Id, user_id: Id, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
         ensure_group(&mut tx, deployment_id, kind, group_id).await?;
         let before = load_membership(&mut tx, kind, group_id, user_id).await?;
         let sql = format!("DELETE FROM {} WHERE id = $1", membership_table(kind));
@@ -629,12 +544,8 @@ impl Store {
                 .await?
                 .rows_affected();
         }
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("membership.deleted", "membership", before.id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::MembershipDeleted, "membership", before.id)
                 .details(json!({"before": before, "workspace_memberships_removed": cascaded})),
         )
         .await?;
@@ -643,15 +554,8 @@ impl Store {
     }
 }
 
-async fn revoke_resource_grants(
-    tx: &mut Tx,
-    deployment_id: Id,
-    resource: GrantedResource,
-    reason: &str,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<usize> {
-    revoke_grants_where(tx, deployment_id, GrantFilter::Resource(resource), reason, actor, now).await
+async fn revoke_resource_grants(tx: &mut Tx, deployment_id: Id, resource: GrantedResource, reason: &str) -> Result<usize> {
+    revoke_grants_where(tx, deployment_id, GrantFilter::Resource(resource), reason).await
 }
 
 async fn ensure_group(tx: &mut sqlx::AnyConnection, deployment_id: Id, kind: MembershipKind, group_id: Id) -> Result<()> {
@@ -702,4 +606,45 @@ async fn load_membership(tx: &mut Tx, kind: MembershipKind, group_id: Id, user_i
         .await?
         .ok_or(StoreError::NotFound("membership"))?;
     membership_from_row(kind, &row)
+}
+
+impl Store {
+    /// The user's organizations and workspaces with names and permissions.
+    pub async fn memberships_of(&self, user_id: Id) -> Result<Memberships> {
+        let orgs = sqlx::query("SELECT m.id, m.group_id, m.permissions, o.name FROM organization_memberships m JOIN organizations o ON o.id = m.group_id WHERE m.user_id = $1 ORDER BY o.name, o.id")
+            .bind(user_id.get())
+            .fetch_all(self.pool())
+            .await?;
+        let wss = sqlx::query(
+            "SELECT m.id, m.group_id, m.permissions, w.name, w.organization_id FROM workspace_memberships m JOIN workspaces w ON w.id = m.group_id WHERE m.user_id = $1 ORDER BY w.name, w.id",
+        )
+        .bind(user_id.get())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(Memberships {
+            organizations: orgs
+                .iter()
+                .map(|r| {
+                    Ok(OrgMembership {
+                        membership_id: r.id("id")?,
+                        organization_id: r.id("group_id")?,
+                        name: r.text("name")?,
+                        permissions: r.json("permissions")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            workspaces: wss
+                .iter()
+                .map(|r| {
+                    Ok(WorkspaceMembership {
+                        membership_id: r.id("id")?,
+                        workspace_id: r.id("group_id")?,
+                        organization_id: r.id("organization_id")?,
+                        name: r.text("name")?,
+                        permissions: r.json("permissions")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
 }

@@ -1,13 +1,12 @@
 //! Grants: a user's approval for a client on a resource. At most one grant per
 //! (client, user, resource) is active; approving again widens it.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::grant::{Grant, GrantStatus, GrantedResource};
 use latchkey_core::{Id, Timestamp, scope};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::row::{RowExt, opt_ts};
 use crate::{Result, Store, StoreError, Tx};
 
@@ -67,14 +66,7 @@ pub(crate) enum GrantFilter {
 }
 
 /// Revokes every active grant the filter selects, recording one event per grant.
-pub(crate) async fn revoke_grants_where(
-    tx: &mut Tx,
-    deployment_id: Id,
-    filter: GrantFilter,
-    reason: &str,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<usize> {
+pub(crate) async fn revoke_grants_where(tx: &mut Tx, deployment_id: Id, filter: GrantFilter, reason: &str) -> Result<usize> {
     let base = format!("{SELECT} WHERE g.deployment_id = $1 AND g.status = 'active'");
     let q = match filter {
         GrantFilter::User(id) => sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND g.user_id = $2")))
@@ -90,27 +82,24 @@ pub(crate) async fn revoke_grants_where(
     let rows = q.fetch_all(&mut **tx).await?;
     for row in &rows {
         let g = grant_from_row(row)?;
-        mark_revoked(tx, &g, reason, actor, now).await?;
+        mark_revoked(tx, &g, reason).await?;
     }
     Ok(rows.len())
 }
 
-async fn mark_revoked(tx: &mut Tx, g: &Grant, reason: &str, actor: &Actor, now: Timestamp) -> Result<()> {
+async fn mark_revoked(tx: &mut Tx, g: &Grant, reason: &str) -> Result<()> {
+    let (now, revoked_by) = (tx.now(), tx.actor()?.reference());
     sqlx::query(
         "UPDATE oauth_grants SET status = 'revoked', revoked_at = $1, revoked_by = $2, revoke_reason = $3, updated_at = $1 WHERE id = $4",
     )
     .bind(now.millis())
-    .bind(actor.reference())
+    .bind(revoked_by)
     .bind(reason.to_owned())
     .bind(g.id.get())
     .execute(&mut **tx)
     .await?;
-    record(
-        tx,
-        g.deployment_id,
-        actor,
-        now,
-        NewAuditEvent::new("grant.revoked", "grant", g.id)
+    tx.record(
+        NewAuditEvent::new(AuditAction::GrantRevoked, "grant", g.id)
             .app(g.app_id)
             .client(&g.client_id)
             .details(json!({
@@ -140,8 +129,8 @@ impl Store {
     /// Records a user's approval. An active grant for the same (client, user, resource) is
     /// widened to the union of its scopes and the new ones instead of duplicated.
     pub async fn upsert_grant(&self, deployment_id: Id, new: &NewGrant, actor: &Actor) -> Result<Grant> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let existing = sqlx::query(
             "SELECT id, scopes FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND resource = $3 AND status = 'active'",
         )
@@ -166,7 +155,7 @@ impl Store {
                     .bind(id.get())
                     .execute(&mut *tx)
                     .await?;
-                (id, "grant.updated", scopes)
+                (id, AuditAction::GrantUpdated, scopes)
             }
             None => {
                 let id = Id::generate();
@@ -185,15 +174,11 @@ impl Store {
                 .bind(opt_ts(new.expires_at))
                 .execute(&mut *tx)
                 .await?;
-                (id, "grant.created", new.scopes.clone())
+                (id, AuditAction::GrantCreated, new.scopes.clone())
             }
         };
         let grant = load_grant(&mut tx, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
+        tx.record(
             NewAuditEvent::new(action, "grant", id)
                 .app(new.app_id)
                 .client(&grant.client_id)
@@ -262,8 +247,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Grant> {
         let client = self.client(deployment_id, slug, client_key).await?;
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
         let sql = format!("{SELECT} WHERE g.id = $1 AND g.client_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(grant_id.get())
@@ -275,9 +259,28 @@ impl Store {
         if grant.status == GrantStatus::Revoked {
             return Ok(grant);
         }
-        mark_revoked(&mut tx, &grant, reason, actor, now).await?;
+        mark_revoked(&mut tx, &grant, reason).await?;
         let grant = load_grant(&mut tx, grant_id).await?;
         tx.commit().await?;
         Ok(grant)
+    }
+}
+
+impl Store {
+    /// Records when grants were last used (batched by the gateway; not audited).
+    pub async fn touch_grants(&self, uses: &[(Id, Timestamp)]) -> Result<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        for (id, at) in uses {
+            sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+                .bind(at.millis())
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

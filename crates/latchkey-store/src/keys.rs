@@ -2,13 +2,12 @@
 //! rotation retires it, compromise withdraws a key and, if it was the active one, puts the
 //! replacement in its place in the same transaction.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::signing_key::{KeyStatus, SigningKey};
 use latchkey_core::{Id, Timestamp};
 use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::row::{RowExt, to_json};
 use crate::{Result, Store, StoreError, Tx};
 
@@ -106,8 +105,8 @@ impl Store {
 
     /// Retires the active key and activates `new`.
     pub async fn rotate_signing_key(&self, deployment_id: Id, slug: &str, new: &NewSigningKey, actor: &Actor) -> Result<SigningKey> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let app_id = app_id_for_update(self, &mut tx, deployment_id, slug).await?;
         let old = sqlx::query("SELECT kid FROM signing_keys WHERE app_id = $1 AND status = 'active'")
             .bind(app_id.get())
@@ -121,12 +120,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         insert_signing_key(&mut tx, app_id, new, now).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("signing_key.rotated", "signing_key", &new.kid)
+        tx.record(
+            NewAuditEvent::new(AuditAction::SigningKeyRotated, "signing_key", &new.kid)
                 .app(app_id)
                 .details(json!({"retired": old, "active": new.kid})),
         )
@@ -147,8 +142,8 @@ impl Store {
         replacement: Option<&NewSigningKey>,
         actor: &Actor,
     ) -> Result<SigningKey> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let app_id = app_id_for_update(self, &mut tx, deployment_id, slug).await?;
         let row = sqlx::query("SELECT * FROM signing_keys WHERE app_id = $1 AND kid = $2")
             .bind(app_id.get())
@@ -175,12 +170,8 @@ impl Store {
             }
             _ => None,
         };
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("signing_key.compromised", "signing_key", kid)
+        tx.record(
+            NewAuditEvent::new(AuditAction::SigningKeyCompromised, "signing_key", kid)
                 .app(app_id)
                 .details(json!({
                     "previous_status": key.status.as_str(),

@@ -2,7 +2,9 @@
 //! reached through sqlx's `Any` driver so that every query is written once.
 //!
 //! Each module owns one concern (apps and scopes, clients and secrets, grants, signing keys,
-//! resource servers, the directory, deployments and API keys, the audit trail). Every
+//! resource servers, the directory, deployments and API keys, the audit trail) and the OAuth
+//! runtime's tables have one module each (sessions, consent transactions, authorization
+//! codes, tokens, client-assertion `jti`s). Every
 //! method that changes state takes the [`Actor`](latchkey_core::audit::Actor) responsible
 //! and appends its audit event in the same transaction as the change.
 //!
@@ -14,9 +16,12 @@
 //! never sees a plaintext secret.
 
 pub mod apps;
+pub mod assertions;
 pub mod audit;
 pub mod bus;
 pub mod clients;
+pub mod codes;
+pub mod consents;
 pub mod deployments;
 pub mod directory;
 pub mod grants;
@@ -25,12 +30,14 @@ pub mod rate_limits;
 pub mod registration;
 pub mod resource_servers;
 mod row;
-pub mod runtime;
+pub mod sessions;
+pub mod tokens;
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use latchkey_core::audit::Actor;
 use latchkey_core::{Clock, Timestamp, ValidationErrors};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -42,11 +49,19 @@ pub use keys::NewSigningKey;
 
 /// A write transaction. Derefs to the connection, so queries run on it as on a sqlx
 /// transaction; [`Tx::commit`] commits and then tells caches which deployments changed.
+///
+/// It carries what every audit event of the change shares: the time the transaction began
+/// ([`Tx::now`], from the store's clock), and the deployment and actor it acts for, given
+/// when it begins ([`Store::write`]) or, when the deployment is only known from a row read
+/// inside it, right after that read ([`Tx::act_for`]). [`Tx::record`] appends an event with
+/// that context, so an event and its change commit together.
 pub struct Tx {
     inner: Transaction<'static, Any>,
     bus: Arc<bus::Bus>,
     dialect: Dialect,
     touched: Vec<latchkey_core::Id>,
+    now: Timestamp,
+    context: Option<(latchkey_core::Id, Actor)>,
 }
 
 impl std::ops::Deref for Tx {
@@ -64,6 +79,40 @@ impl std::ops::DerefMut for Tx {
 }
 
 impl Tx {
+    /// When the transaction began: the time of every change and event in it.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Sets the deployment and actor of the events recorded from here on, for a transaction
+    /// begun with [`Store::write_unscoped`] once it has read which deployment it changes.
+    pub(crate) fn act_for(&mut self, deployment_id: latchkey_core::Id, actor: &Actor) {
+        self.context = Some((deployment_id, actor.clone()));
+    }
+
+    /// The actor this transaction acts for (`created_by` / `revoked_by` columns).
+    pub(crate) fn actor(&self) -> Result<&Actor> {
+        self.context.as_ref().map(|(_, a)| a).ok_or(StoreError::NoContext)
+    }
+
+    /// Appends `event` for this transaction's deployment and actor, at [`Tx::now`].
+    pub(crate) async fn record(&mut self, event: latchkey_core::audit::NewAuditEvent) -> Result<()> {
+        let (deployment_id, actor) = self.context.clone().ok_or(StoreError::NoContext)?;
+        audit::append(self, deployment_id, &actor, event).await
+    }
+
+    /// Appends `event` for another deployment or actor than the transaction's: only for the
+    /// transactions that record events of several (the registration reaper, the gateway's
+    /// batched denials).
+    pub(crate) async fn record_for(
+        &mut self,
+        deployment_id: latchkey_core::Id,
+        actor: &Actor,
+        event: latchkey_core::audit::NewAuditEvent,
+    ) -> Result<()> {
+        audit::append(self, deployment_id, actor, event).await
+    }
+
     /// Records that this transaction changes `deployment` (on PostgreSQL, also notifies the
     /// other replicas, on commit).
     pub(crate) async fn touch(&mut self, deployment: latchkey_core::Id) -> Result<()> {
@@ -149,6 +198,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
+    /// A bug: an audit event recorded in a transaction that was not told whom it acts for.
+    #[error("audit event recorded without a deployment and actor")]
+    NoContext,
 }
 
 impl StoreError {
@@ -253,12 +305,25 @@ impl Store {
         &self.pool
     }
 
-    pub(crate) async fn write(&self) -> Result<Tx> {
+    /// Begins a write transaction for `actor` acting in `deployment_id`: the events it
+    /// records carry both (see [`Tx`]).
+    pub(crate) async fn write(&self, deployment_id: latchkey_core::Id, actor: &Actor) -> Result<Tx> {
+        let mut tx = self.write_unscoped().await?;
+        tx.act_for(deployment_id, actor);
+        Ok(tx)
+    }
+
+    /// Begins a write transaction that records no event yet: either none at all, or its
+    /// deployment is read inside it and set with [`Tx::act_for`].
+    pub(crate) async fn write_unscoped(&self) -> Result<Tx> {
+        let inner = self.pool.begin_with(self.dialect.begin_write()).await?;
         Ok(Tx {
-            inner: self.pool.begin_with(self.dialect.begin_write()).await?,
+            inner,
             bus: self.bus.clone(),
             dialect: self.dialect,
             touched: Vec::new(),
+            now: self.now(),
+            context: None,
         })
     }
 

@@ -1,13 +1,12 @@
 //! Gateway rate limit rules of an app.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::rate_limit::{RateLimitRule, RuleConfig, RuleScope};
 use latchkey_core::{Id, ValidationErrors};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
 use crate::apps::diff;
-use crate::audit::record;
 use crate::row::RowExt;
 use crate::{Result, Store, StoreError, Tx};
 
@@ -95,8 +94,8 @@ impl Store {
     }
 
     pub async fn create_rate_limit_rule(&self, deployment_id: Id, slug: &str, c: &RuleConfig, actor: &Actor) -> Result<RateLimitRule> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let (app, client) = app_and_client(&mut tx, deployment_id, slug, c.client.as_deref()).await?;
         let id = Id::generate();
         sqlx::query(
@@ -114,12 +113,8 @@ impl Store {
         .await
         .map_err(StoreError::unique(|| format!("a rule named {:?} already exists", c.name)))?;
         let rule = load(&mut tx, app, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("rate_limit.created", "rate_limit_rule", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::RateLimitCreated, "rate_limit_rule", id)
                 .app(app)
                 .details(json!({"after": rule})),
         )
@@ -136,8 +131,8 @@ impl Store {
         actor: &Actor,
         change: impl FnOnce(&RateLimitRule) -> Result<RuleConfig, ValidationErrors>,
     ) -> Result<RateLimitRule> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let (app, _) = app_and_client(&mut tx, deployment_id, slug, None).await?;
         let before = load(&mut tx, app, id).await?;
         let c = change(&before).map_err(StoreError::Invalid)?;
@@ -154,12 +149,8 @@ impl Store {
             .await
             .map_err(StoreError::unique(|| format!("a rule named {:?} already exists", c.name)))?;
         let after = load(&mut tx, app, id).await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("rate_limit.updated", "rate_limit_rule", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::RateLimitUpdated, "rate_limit_rule", id)
                 .app(app)
                 .details(diff(
                     &serde_json::to_value(&before).unwrap_or_default(),
@@ -172,20 +163,15 @@ impl Store {
     }
 
     pub async fn delete_rate_limit_rule(&self, deployment_id: Id, slug: &str, id: Id, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
         let (app, _) = app_and_client(&mut tx, deployment_id, slug, None).await?;
         let before = load(&mut tx, app, id).await?;
         sqlx::query("DELETE FROM rate_limit_rules WHERE id = $1")
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("rate_limit.deleted", "rate_limit_rule", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::RateLimitDeleted, "rate_limit_rule", id)
                 .app(app)
                 .details(json!({"before": before})),
         )

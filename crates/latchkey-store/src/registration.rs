@@ -1,13 +1,12 @@
 //! Initial access tokens for dynamic client registration (RFC 7591 §3): when an app requires
 //! one, registration requests must present a live token issued by an operator.
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::{Id, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use crate::audit::record;
 use crate::row::{RowExt, opt_ts};
 use crate::{Result, Store, StoreError, Tx};
 
@@ -52,9 +51,9 @@ impl Store {
         actor: &Actor,
     ) -> Result<InitialAccessToken> {
         let app = self.app(deployment_id, slug).await?;
-        let now = self.now();
         let id = Id::generate();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         sqlx::query("INSERT INTO initial_access_tokens (id, app_id, name, token_hash, created_at, created_by, expires_at, uses) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)")
             .bind(id.get())
             .bind(app.id.get())
@@ -65,12 +64,8 @@ impl Store {
             .bind(opt_ts(expires_at))
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("initial_access_token.created", "initial_access_token", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::InitialAccessTokenCreated, "initial_access_token", id)
                 .app(app.id)
                 .details(json!({"name": name, "expires_at": expires_at})),
         )
@@ -94,8 +89,8 @@ impl Store {
 
     pub async fn revoke_initial_access_token(&self, deployment_id: Id, slug: &str, id: Id, actor: &Actor) -> Result<InitialAccessToken> {
         let app = self.app(deployment_id, slug).await?;
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let n = sqlx::query("UPDATE initial_access_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND app_id = $3")
             .bind(now.millis())
             .bind(id.get())
@@ -106,14 +101,8 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound("initial access token"));
         }
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("initial_access_token.revoked", "initial_access_token", id).app(app.id),
-        )
-        .await?;
+        tx.record(NewAuditEvent::new(AuditAction::InitialAccessTokenRevoked, "initial_access_token", id).app(app.id))
+            .await?;
         let row = sqlx::query("SELECT * FROM initial_access_tokens WHERE id = $1")
             .bind(id.get())
             .fetch_one(&mut *tx)

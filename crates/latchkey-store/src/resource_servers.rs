@@ -1,14 +1,13 @@
 //! Resource servers registered for an app. Identifiers are unique per app, and no alias may
 //! name two servers of one app (or shadow another server's identifier).
 
-use latchkey_core::audit::{Actor, NewAuditEvent};
+use latchkey_core::audit::{Actor, AuditAction, NewAuditEvent};
 use latchkey_core::resource_server::{ResourceServer, ResourceServerConfig};
 use latchkey_core::{Id, Timestamp};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
 use crate::apps::diff;
-use crate::audit::record;
 use crate::row::{RowExt, flag, to_json};
 use crate::{Result, Store, StoreError, Tx};
 
@@ -131,8 +130,8 @@ impl Store {
         config: &ResourceServerConfig,
         actor: &Actor,
     ) -> Result<ResourceServer> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
         check_unique(config, &servers_of(&mut tx, app_id).await?)?;
         let id = Id::generate();
@@ -142,12 +141,8 @@ impl Store {
             .into_iter()
             .find(|s| s.id == id)
             .ok_or(StoreError::NotFound("resource server"))?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("resource_server.created", "resource_server", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::ResourceServerCreated, "resource_server", id)
                 .app(app_id)
                 .details(json!({"after": server})),
         )
@@ -165,8 +160,8 @@ impl Store {
         actor: &Actor,
         change: impl FnOnce(&ResourceServer) -> Result<ResourceServerConfig, latchkey_core::ValidationErrors>,
     ) -> Result<ResourceServer> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
         let all = servers_of(&mut tx, app_id).await?;
         let (mine, others): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.id == id);
@@ -179,12 +174,8 @@ impl Store {
             .into_iter()
             .find(|s| s.id == id)
             .ok_or(StoreError::NotFound("resource server"))?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("resource_server.updated", "resource_server", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::ResourceServerUpdated, "resource_server", id)
                 .app(app_id)
                 .details(diff(
                     &serde_json::to_value(&before).unwrap_or_default(),
@@ -206,8 +197,8 @@ impl Store {
         secret_hash: &str,
         actor: &Actor,
     ) -> Result<ResourceServer> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
+        let now = tx.now();
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
         servers_of(&mut tx, app_id)
             .await?
@@ -221,12 +212,8 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("resource_server.secret_rotated", "resource_server", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::ResourceServerSecretRotated, "resource_server", id)
                 .app(app_id)
                 .details(json!({"introspection_client_id": credential_id, "rotated_at": now})),
         )
@@ -257,8 +244,7 @@ impl Store {
     }
 
     pub async fn delete_resource_server(&self, deployment_id: Id, slug: &str, id: Id, actor: &Actor) -> Result<()> {
-        let now = self.now();
-        let mut tx = self.write().await?;
+        let mut tx = self.write(deployment_id, actor).await?;
         let app_id = app_id_of(&mut tx, deployment_id, slug).await?;
         let before = servers_of(&mut tx, app_id)
             .await?
@@ -269,12 +255,8 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            deployment_id,
-            actor,
-            now,
-            NewAuditEvent::new("resource_server.deleted", "resource_server", id)
+        tx.record(
+            NewAuditEvent::new(AuditAction::ResourceServerDeleted, "resource_server", id)
                 .app(app_id)
                 .details(json!({"before": before})),
         )

@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::app::{App, AppPatch, CreateApp, Logo};
+use latchkey_core::audit::AuditAction;
 use latchkey_core::scope::ScopeDefinitionInput;
 use latchkey_core::{Id, ValidationErrors};
 use latchkey_store::apps::AppChange;
@@ -145,9 +146,9 @@ pub async fn patch(
         .modify_app(caller.deployment_id, &slug, &caller.actor, |app| {
             let patched = app.apply_patch(&p)?;
             let action = match p.is_active {
-                Some(false) if app.is_active => "app.disabled",
-                Some(true) if !app.is_active => "app.enabled",
-                _ => "app.updated",
+                Some(false) if app.is_active => AuditAction::AppDisabled,
+                Some(true) if !app.is_active => AuditAction::AppEnabled,
+                _ => AuditAction::AppUpdated,
             };
             Ok(AppChange {
                 app: patched.app,

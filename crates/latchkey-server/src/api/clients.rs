@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use latchkey_core::audit::AuditAction;
 use latchkey_core::client::{Client, ClientInput, ClientView, Registration, SecretTransition, secret_transition};
 use latchkey_core::secret::generate_client_id;
 use latchkey_core::{Id, ValidationErrors};
@@ -80,7 +81,7 @@ pub async fn patch(
             Ok(ClientChange {
                 config,
                 is_active: current.is_active,
-                action: "client.updated",
+                action: AuditAction::ClientUpdated,
                 new_secret,
                 drop_secrets: transition == SecretTransition::Drop,
             })
@@ -95,7 +96,11 @@ pub async fn patch(
 }
 
 async fn set_active(state: &AppState, caller: &Caller, slug: &str, id: &str, active: bool) -> ApiResult<Client> {
-    let action = if active { "client.reactivated" } else { "client.deactivated" };
+    let action = if active {
+        AuditAction::ClientReactivated
+    } else {
+        AuditAction::ClientDeactivated
+    };
     Ok(state
         .store
         .modify_client(caller.deployment_id, slug, id, &caller.actor, |current| {

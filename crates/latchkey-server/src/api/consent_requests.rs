@@ -11,7 +11,7 @@ use latchkey_core::consent;
 use latchkey_core::grant::GrantedResource;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::{Id, ValidationErrors};
-use latchkey_store::runtime::{ConsentRequest, ConsentStatus};
+use latchkey_store::consents::{ConsentRequest, ConsentStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use latchkey_core::ValidationErrors;
 use latchkey_core::app::App;
+use latchkey_core::audit::AuditAction;
 use latchkey_core::scope::{self, ScopeCategory, ScopeMapping, ScopeTextPatch};
 use latchkey_store::apps::AppChange;
 use serde::Deserialize;
@@ -22,7 +23,7 @@ async fn change_scope(
     caller: &Caller,
     slug: &str,
     name: &str,
-    action: &'static str,
+    action: AuditAction,
     f: impl FnOnce(&mut scope::ScopeDefinition) -> Result<(), ValidationErrors>,
 ) -> ApiResult<App> {
     let exists = state.store.app(caller.deployment_id, slug).await?.scope(name).is_some();
@@ -59,12 +60,15 @@ pub async fn patch(
     Path((slug, name)): Path<(String, String)>,
     ApiJson(p): ApiJson<ScopeTextPatch>,
 ) -> ApiResult<Json<App>> {
-    let app = change_scope(&state, &caller, &slug, &name, "scope.updated", |def| scope::patch_text(def, &p)).await?;
+    let app = change_scope(&state, &caller, &slug, &name, AuditAction::ScopeUpdated, |def| {
+        scope::patch_text(def, &p)
+    })
+    .await?;
     Ok(Json(app))
 }
 
 pub async fn archive(State(state): State<AppState>, caller: Caller, Path((slug, name)): Path<(String, String)>) -> ApiResult<Json<App>> {
-    let app = change_scope(&state, &caller, &slug, &name, "scope.archived", |def| {
+    let app = change_scope(&state, &caller, &slug, &name, AuditAction::ScopeArchived, |def| {
         def.archived = true;
         Ok(())
     })
@@ -73,7 +77,7 @@ pub async fn archive(State(state): State<AppState>, caller: Caller, Path((slug, 
 }
 
 pub async fn unarchive(State(state): State<AppState>, caller: Caller, Path((slug, name)): Path<(String, String)>) -> ApiResult<Json<App>> {
-    let app = change_scope(&state, &caller, &slug, &name, "scope.unarchived", |def| {
+    let app = change_scope(&state, &caller, &slug, &name, AuditAction::ScopeUnarchived, |def| {
         def.archived = false;
         Ok(())
     })
@@ -107,7 +111,7 @@ pub async fn set_mapping(
         m.workspace_permission.as_deref(),
         "",
     )?;
-    let app = change_scope(&state, &caller, &slug, &name, "scope.mapping_set", |def| {
+    let app = change_scope(&state, &caller, &slug, &name, AuditAction::ScopeMappingSet, |def| {
         def.set_mapping(mapping);
         Ok(())
     })

@@ -13,7 +13,7 @@ use latchkey_core::crypto::{b64url, random_bytes};
 use latchkey_core::oauth::{ErrorCode, OAuthError};
 use latchkey_core::secret::SecretKind;
 use latchkey_store::StoreError;
-use latchkey_store::runtime::NewConsentRequest;
+use latchkey_store::consents::NewConsentRequest;
 
 use super::issuer::HostedIssuer;
 use crate::http::cookies;

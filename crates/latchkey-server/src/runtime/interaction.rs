@@ -24,8 +24,10 @@ use latchkey_core::oauth::{ErrorCode, Params};
 use latchkey_core::scope::ScopeDefinition;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::{Id, password};
+use latchkey_store::codes::CodeRecord;
+use latchkey_store::consents::{ConsentRequest, ConsentStatus};
 use latchkey_store::grants::NewGrant;
-use latchkey_store::runtime::{CodeRecord, ConsentRequest, ConsentStatus, Session};
+use latchkey_store::sessions::Session;
 use minijinja::context;
 use serde::Serialize;
 

@@ -15,7 +15,7 @@ use latchkey_core::secret::SecretKind;
 use latchkey_core::verify;
 use latchkey_core::{Secret, pkce, scope};
 use latchkey_store::StoreError;
-use latchkey_store::runtime::{ExchangeError, RefreshRecord, TokenContext};
+use latchkey_store::tokens::{ExchangeError, RefreshRecord, TokenContext};
 use serde_json::json;
 
 use super::issuer::ActiveIssuer;
@@ -93,7 +93,7 @@ fn token_response(access: &Secret, expires_in: i64, scopes: &[String], refresh: 
     Json(body).into_response()
 }
 
-fn count_issued(issued: &[(&TokenContext, &latchkey_store::runtime::NewToken)]) {
+fn count_issued(issued: &[(&TokenContext, &latchkey_store::tokens::NewToken)]) {
     for (_, t) in issued {
         metrics::counter!("latchkey_tokens_issued_total", "kind" => t.kind.as_str()).increment(1);
     }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use latchkey_core::audit::NewAuditEvent;
+use latchkey_core::audit::{AuditAction, NewAuditEvent};
 use latchkey_core::verify::DenyReason;
 use latchkey_core::{Id, Timestamp};
 use latchkey_store::Store;
@@ -125,11 +125,11 @@ impl Telemetry {
             .map(|(k, a)| {
                 let (action, details) = if k.permission {
                     (
-                        "gateway.permission_denied",
+                        AuditAction::GatewayPermissionDenied,
                         json!({"missing_permissions": k.what.split(' ').collect::<Vec<_>>(), "count": a.count, "first_at": a.first, "last_at": a.last, "sample": a.sample}),
                     )
                 } else {
-                    ("gateway.verification_failed", json!({"reason": k.what, "count": a.count, "first_at": a.first, "last_at": a.last, "sample": a.sample}))
+                    (AuditAction::GatewayVerificationFailed, json!({"reason": k.what, "count": a.count, "first_at": a.first, "last_at": a.last, "sample": a.sample}))
                 };
                 let mut ev = NewAuditEvent::new(action, "client", k.client_id.clone().unwrap_or_else(|| "unknown".into())).details(details);
                 ev.app_id = k.app;

@@ -10,7 +10,7 @@ use latchkey_core::secret::SecretKind;
 use latchkey_core::signing_key::{KeyStatus, SigningKey};
 use latchkey_core::verify::TokenKind;
 use latchkey_core::{Id, Secret, scope};
-use latchkey_store::runtime::{NewToken, TokenContext};
+use latchkey_store::tokens::{NewToken, TokenContext};
 use serde_json::{Value, json};
 
 use latchkey_store::StoreError;
