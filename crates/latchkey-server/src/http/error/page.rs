@@ -10,8 +10,12 @@ use latchkey_store::StoreError;
 
 use crate::http::pages::{self, Branding};
 
+/// Boxed: it travels in every `Result` of the hosted pages' handlers.
 #[derive(Debug)]
-pub struct PageError {
+pub struct PageError(Box<Page>);
+
+#[derive(Debug)]
+struct Page {
     status: StatusCode,
     title: Cow<'static, str>,
     detail: Cow<'static, str>,
@@ -22,13 +26,13 @@ pub struct PageError {
 
 impl PageError {
     pub fn new(status: StatusCode, title: impl Into<Cow<'static, str>>, detail: impl Into<Cow<'static, str>>) -> Self {
-        PageError {
+        PageError(Box::new(Page {
             status,
             title: title.into(),
             detail: detail.into(),
             branding: Branding::default(),
             cause: None,
-        }
+        }))
     }
 
     /// A 400 page titled "Invalid request".
@@ -47,21 +51,18 @@ impl PageError {
 
     /// The server failed; `cause` is logged, the user is asked to try again.
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
-        PageError {
-            cause: Some(cause.to_string()),
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again later.")
-        }
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again later.").caused_by(cause)
     }
 
     /// Keeps what went wrong inside the server, to be logged with the page.
     pub fn caused_by(mut self, cause: impl std::fmt::Display) -> Self {
-        self.cause = Some(cause.to_string());
+        self.0.cause = Some(cause.to_string());
         self
     }
 
     /// Shows the page with the app's name and logo.
     pub fn branded(mut self, b: &Branding) -> Self {
-        self.branding = b.clone();
+        self.0.branding = b.clone();
         self
     }
 }
@@ -74,9 +75,10 @@ impl From<StoreError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        if let Some(cause) = &self.cause {
+        let p = self.0;
+        if let Some(cause) = &p.cause {
             tracing::error!(error = %cause, "hosted page failed");
         }
-        pages::message(self.status, &self.branding, &self.title, &self.detail)
+        pages::message(p.status, &p.branding, &p.title, &p.detail)
     }
 }
