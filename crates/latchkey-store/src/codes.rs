@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use crate::row::{RowExt, flag, to_json};
 use crate::tokens::{ExchangeError, NewToken, TokenContext, chain_active, insert_token, revoke_tokens};
-use crate::{Result, Store};
+use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeRecord {
@@ -52,43 +52,6 @@ fn code_from_row(r: &AnyRow) -> Result<CodeRecord> {
 }
 
 impl Store {
-    pub async fn issue_code(&self, code_hash: &str, c: &CodeRecord, actor: &Actor, client_id: &str) -> Result<()> {
-        let mut tx = self.write(c.deployment_id, actor).await?;
-        let now = tx.now();
-        sqlx::query(
-            "INSERT INTO authorization_codes (id, code_hash, deployment_id, app_id, client_id, grant_id, user_id, session_id, redirect_uri, redirect_uri_sent, code_challenge, scopes, resources, nonce, auth_time, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(c.id.get())
-        .bind(code_hash.to_owned())
-        .bind(c.deployment_id.get())
-        .bind(c.app_id.get())
-        .bind(c.client_record_id.get())
-        .bind(c.grant_id.get())
-        .bind(c.user_id.get())
-        .bind(c.session_id.map(Id::get))
-        .bind(c.redirect_uri.clone())
-        .bind(flag(c.redirect_uri_sent))
-        .bind(c.code_challenge.clone())
-        .bind(scope::join(&c.scopes))
-        .bind(to_json(&c.resources))
-        .bind(c.nonce.clone())
-        .bind(c.auth_time.millis())
-        .bind(now.millis())
-        .bind(c.expires_at.millis())
-        .execute(&mut *tx)
-        .await?;
-        tx.record(
-            NewAuditEvent::new(AuditAction::CodeIssued, "authorization_code", c.id)
-                .app(c.app_id)
-                .client(client_id)
-                .details(json!({"grant_id": c.grant_id, "user_id": c.user_id, "scopes": c.scopes, "resources": c.resources})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub async fn code_by_hash(&self, code_hash: &str) -> Result<Option<CodeRecord>> {
         let row = sqlx::query("SELECT * FROM authorization_codes WHERE code_hash = $1")
             .bind(code_hash)
@@ -150,4 +113,40 @@ impl Store {
         tx.commit().await?;
         Ok(revoked)
     }
+}
+
+/// Stores an authorization code (and its `code.issued` event) in `tx`.
+pub(crate) async fn insert_code(tx: &mut Tx, code_hash: &str, c: &CodeRecord, client_id: &str) -> Result<()> {
+    let now = tx.now();
+    sqlx::query(
+        "INSERT INTO authorization_codes (id, code_hash, deployment_id, app_id, client_id, grant_id, user_id, session_id, redirect_uri, redirect_uri_sent, code_challenge, scopes, resources, nonce, auth_time, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(c.id.get())
+    .bind(code_hash.to_owned())
+    .bind(c.deployment_id.get())
+    .bind(c.app_id.get())
+    .bind(c.client_record_id.get())
+    .bind(c.grant_id.get())
+    .bind(c.user_id.get())
+    .bind(c.session_id.map(Id::get))
+    .bind(c.redirect_uri.clone())
+    .bind(flag(c.redirect_uri_sent))
+    .bind(c.code_challenge.clone())
+    .bind(scope::join(&c.scopes))
+    .bind(to_json(&c.resources))
+    .bind(c.nonce.clone())
+    .bind(c.auth_time.millis())
+    .bind(now.millis())
+    .bind(c.expires_at.millis())
+    .execute(&mut **tx)
+    .await?;
+    tx.record(
+        NewAuditEvent::new(AuditAction::CodeIssued, "authorization_code", c.id)
+            .app(c.app_id)
+            .client(client_id)
+            .details(json!({"grant_id": c.grant_id, "user_id": c.user_id, "scopes": c.scopes, "resources": c.resources})),
+    )
+    .await?;
+    Ok(())
 }

@@ -130,61 +130,7 @@ impl Store {
     /// widened to the union of its scopes and the new ones instead of duplicated.
     pub async fn upsert_grant(&self, deployment_id: Id, new: &NewGrant, actor: &Actor) -> Result<Grant> {
         let mut tx = self.write(deployment_id, actor).await?;
-        let now = tx.now();
-        let existing = sqlx::query(
-            "SELECT id, scopes FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND resource = $3 AND status = 'active'",
-        )
-        .bind(new.client_record_id.get())
-        .bind(new.user_id.get())
-        .bind(new.resource.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (id, action, scopes) = match existing {
-            Some(row) => {
-                let id = row.id("id")?;
-                let mut scopes = scope::split(&row.text("scopes")?);
-                for s in &new.scopes {
-                    if !scopes.contains(s) {
-                        scopes.push(s.clone());
-                    }
-                }
-                sqlx::query("UPDATE oauth_grants SET scopes = $1, granted_at = $2, expires_at = $3, updated_at = $2 WHERE id = $4")
-                    .bind(scope::join(&scopes))
-                    .bind(now.millis())
-                    .bind(opt_ts(new.expires_at))
-                    .bind(id.get())
-                    .execute(&mut *tx)
-                    .await?;
-                (id, AuditAction::GrantUpdated, scopes)
-            }
-            None => {
-                let id = Id::generate();
-                sqlx::query(
-                    "INSERT INTO oauth_grants (id, deployment_id, app_id, client_id, user_id, resource, scopes, status, granted_at, expires_at, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $8, $8)",
-                )
-                .bind(id.get())
-                .bind(deployment_id.get())
-                .bind(new.app_id.get())
-                .bind(new.client_record_id.get())
-                .bind(new.user_id.get())
-                .bind(new.resource.to_string())
-                .bind(scope::join(&new.scopes))
-                .bind(now.millis())
-                .bind(opt_ts(new.expires_at))
-                .execute(&mut *tx)
-                .await?;
-                (id, AuditAction::GrantCreated, new.scopes.clone())
-            }
-        };
-        let grant = load_grant(&mut tx, id).await?;
-        tx.record(
-            NewAuditEvent::new(action, "grant", id)
-                .app(new.app_id)
-                .client(&grant.client_id)
-                .details(json!({"user_id": new.user_id, "resource": new.resource, "scopes": scopes})),
-        )
-        .await?;
+        let grant = upsert_grant(&mut tx, deployment_id, new).await?;
         tx.commit().await?;
         Ok(grant)
     }
@@ -283,4 +229,64 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Records a user's approval in `tx`. An active grant for the same (client, user, resource)
+/// is widened to the union of its scopes and the new ones instead of duplicated.
+pub(crate) async fn upsert_grant(tx: &mut Tx, deployment_id: Id, new: &NewGrant) -> Result<Grant> {
+    let now = tx.now();
+    let existing =
+        sqlx::query("SELECT id, scopes FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND resource = $3 AND status = 'active'")
+            .bind(new.client_record_id.get())
+            .bind(new.user_id.get())
+            .bind(new.resource.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (id, action, scopes) = match existing {
+        Some(row) => {
+            let id = row.id("id")?;
+            let mut scopes = scope::split(&row.text("scopes")?);
+            for s in &new.scopes {
+                if !scopes.contains(s) {
+                    scopes.push(s.clone());
+                }
+            }
+            sqlx::query("UPDATE oauth_grants SET scopes = $1, granted_at = $2, expires_at = $3, updated_at = $2 WHERE id = $4")
+                .bind(scope::join(&scopes))
+                .bind(now.millis())
+                .bind(opt_ts(new.expires_at))
+                .bind(id.get())
+                .execute(&mut **tx)
+                .await?;
+            (id, AuditAction::GrantUpdated, scopes)
+        }
+        None => {
+            let id = Id::generate();
+            sqlx::query(
+                "INSERT INTO oauth_grants (id, deployment_id, app_id, client_id, user_id, resource, scopes, status, granted_at, expires_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $8, $8)",
+            )
+            .bind(id.get())
+            .bind(deployment_id.get())
+            .bind(new.app_id.get())
+            .bind(new.client_record_id.get())
+            .bind(new.user_id.get())
+            .bind(new.resource.to_string())
+            .bind(scope::join(&new.scopes))
+            .bind(now.millis())
+            .bind(opt_ts(new.expires_at))
+            .execute(&mut **tx)
+            .await?;
+            (id, AuditAction::GrantCreated, new.scopes.clone())
+        }
+    };
+    let grant = load_grant(tx, id).await?;
+    tx.record(
+        NewAuditEvent::new(action, "grant", id)
+            .app(new.app_id)
+            .client(&grant.client_id)
+            .details(json!({"user_id": new.user_id, "resource": new.resource, "scopes": scopes})),
+    )
+    .await?;
+    Ok(grant)
 }

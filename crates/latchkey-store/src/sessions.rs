@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 
 use crate::row::RowExt;
-use crate::{Result, Store};
+use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -49,27 +49,10 @@ impl Store {
         actor: &Actor,
         app_id: Option<Id>,
     ) -> Result<Session> {
-        let id = Id::generate();
         let mut tx = self.write(deployment_id, actor).await?;
-        let now = tx.now();
-        sqlx::query("INSERT INTO user_sessions (id, deployment_id, user_id, session_hash, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)")
-            .bind(id.get())
-            .bind(deployment_id.get())
-            .bind(user_id.get())
-            .bind(session_hash.to_owned())
-            .bind(now.millis())
-            .bind(expires_at.millis())
-            .execute(&mut *tx)
-            .await?;
-        let mut ev = NewAuditEvent::new(AuditAction::UserSignedIn, "session", id).details(json!({"user_id": user_id}));
-        ev.app_id = app_id;
-        tx.record(ev).await?;
-        let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
-            .bind(id.get())
-            .fetch_one(&mut *tx)
-            .await?;
+        let session = insert_session(&mut tx, deployment_id, user_id, session_hash, expires_at, app_id).await?;
         tx.commit().await?;
-        session_from_row(&row)
+        Ok(session)
     }
 
     /// Audits a failed sign-in (`user.sign_in_failed`); the password is never recorded.
@@ -137,4 +120,34 @@ impl Store {
         tx.commit().await?;
         Ok(affected.max(0) as u64)
     }
+}
+
+/// Inserts a session (and its `user.signed_in` event) in `tx`, which acts for the sign-in.
+pub(crate) async fn insert_session(
+    tx: &mut Tx,
+    deployment_id: Id,
+    user_id: Id,
+    session_hash: &str,
+    expires_at: Timestamp,
+    app_id: Option<Id>,
+) -> Result<Session> {
+    let id = Id::generate();
+    let now = tx.now();
+    sqlx::query("INSERT INTO user_sessions (id, deployment_id, user_id, session_hash, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)")
+        .bind(id.get())
+        .bind(deployment_id.get())
+        .bind(user_id.get())
+        .bind(session_hash.to_owned())
+        .bind(now.millis())
+        .bind(expires_at.millis())
+        .execute(&mut **tx)
+        .await?;
+    let mut ev = NewAuditEvent::new(AuditAction::UserSignedIn, "session", id).details(json!({"user_id": user_id}));
+    ev.app_id = app_id;
+    tx.record(ev).await?;
+    let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
+        .bind(id.get())
+        .fetch_one(&mut **tx)
+        .await?;
+    session_from_row(&row)
 }

@@ -11,7 +11,7 @@ use latchkey_core::consent;
 use latchkey_core::grant::GrantedResource;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::{Id, ValidationErrors};
-use latchkey_store::consents::{ConsentRequest, ConsentStatus};
+use latchkey_store::consents::{ConsentRequest, ConsentStatus, Denial};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -138,22 +138,19 @@ pub async fn accept(
     if let Some(s) = &input.session_id {
         actor.name = Some(format!("{} (session {s})", actor.name.unwrap_or_default()));
     }
-    let session = state
+    let accepted = state
         .store
-        .create_session(
-            caller.deployment_id,
+        .accept_consent(
+            &c,
             user.id,
             &state.hasher.hash(session_value.expose()),
             state.clock.now().plus_seconds(SESSION_TTL_SECONDS),
+            resource,
+            &scopes,
             &actor,
-            Some(app.id),
         )
         .await?;
-    if !state
-        .store
-        .decide_consent(c.id, Some(user.id), Some(session.id), Some((resource, &scopes)))
-        .await?
-    {
+    if accepted.is_none() {
         return Err(ApiError::conflict("this consent request was already answered or has expired"));
     }
     Ok(Json(json!({"redirect_to": complete_url(&state, &app, &handoff)})))
@@ -174,12 +171,15 @@ pub async fn reject(
 ) -> ApiResult<Json<Value>> {
     let c = load(&state, &caller, &handoff).await?;
     let app = state.store.app_by_id(c.app_id).await?;
-    if !state.store.decide_consent(c.id, input.user_id, None, None).await? {
+    let denial = Denial {
+        user_id: input.user_id,
+        session_id: None,
+        // The browser learns the answer at /oauth/consent/complete, which completes it.
+        answered: false,
+        event: Some(json!({"via": "backend api"})),
+    };
+    if !state.store.deny_consent(&c, &denial, &caller.actor, &c.request.client_id).await? {
         return Err(ApiError::conflict("this consent request was already answered or has expired"));
     }
-    let _ = state
-        .store
-        .record_consent_decision(&c, &c.request.client_id, false, &caller.actor, json!({"via": "backend api"}))
-        .await;
     Ok(Json(json!({"redirect_to": complete_url(&state, &app, &handoff)})))
 }

@@ -25,7 +25,7 @@ use latchkey_core::scope::ScopeDefinition;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::{Id, password};
 use latchkey_store::codes::CodeRecord;
-use latchkey_store::consents::{ConsentRequest, ConsentStatus};
+use latchkey_store::consents::{AlreadyAnswered, Approval, ConsentRequest, ConsentStatus, Denial};
 use latchkey_store::grants::NewGrant;
 use latchkey_store::sessions::Session;
 use minijinja::context;
@@ -256,7 +256,7 @@ async fn advance(state: &AppState, iss: &Issuer, t: Transaction, headers: &Heade
         return server_error(&b);
     };
     if t.consent.session_id != Some(session.id) {
-        let _ = state.store.attach_consent_session(t.consent.id, user.id, session.id).await;
+        attach_session(state, &t, user.id, session.id).await;
     }
     let grants = match state.store.active_grants_for(t.client.id, user.id).await {
         Ok(g) => g,
@@ -265,7 +265,13 @@ async fn advance(state: &AppState, iss: &Issuer, t: Transaction, headers: &Heade
             return server_error(&b);
         }
     };
-    let memberships = state.store.memberships_of(user.id).await.unwrap_or_default();
+    let memberships = match state.store.memberships_of(user.id).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "loading memberships");
+            return server_error(&b);
+        }
+    };
     let wanted = app_scopes(iss, &req);
     let choices = consent::resource_choices(&wanted, user.id, &memberships);
     if !req.prompt.consent {
@@ -284,11 +290,22 @@ async fn advance(state: &AppState, iss: &Issuer, t: Transaction, headers: &Heade
         return error_to_request(iss, &req, ErrorCode::ConsentRequired, "the user has not granted this access yet");
     }
     if choices.is_empty() {
-        let _ = state
+        // Nobody chose to deny, so no consent.denied event. Should someone else have answered
+        // meanwhile, the client still learns that this request got no access.
+        let denial = Denial {
+            user_id: Some(user.id),
+            session_id: Some(session.id),
+            answered: true,
+            event: None,
+        };
+        if let Err(e) = state
             .store
-            .decide_consent(t.consent.id, Some(user.id), Some(session.id), None)
-            .await;
-        let _ = state.store.complete_consent(t.consent.id).await;
+            .deny_consent(&t.consent, &denial, &Actor::user(user.id, Some(&user.email)), &t.client.client_id)
+            .await
+        {
+            tracing::error!(error = %e, consent = %t.consent.id, "recording the denial");
+            return server_error(&b);
+        }
         return error_to_request(
             iss,
             &req,
@@ -309,43 +326,32 @@ async fn approve(
     resource: GrantedResource,
     method: &Method,
 ) -> Response {
-    let b = branding(iss);
-    let req = t.req();
-    if !matches!(
-        state
-            .store
-            .decide_consent(t.consent.id, Some(user.id), Some(session.id), Some((resource, &req.scopes)))
-            .await,
-        Ok(true)
-    ) {
-        return pages::message(
-            StatusCode::BAD_REQUEST,
-            &b,
-            "This request was already answered",
-            "Go back to the application and start again.",
-        );
-    }
     finish(
         state,
         iss,
         t,
+        Approval::Decide {
+            session_id: Some(session.id),
+        },
         user.id,
         Some(session.id),
         session.auth_time,
         resource,
-        &req.scopes,
+        &t.req().scopes,
         method,
         Actor::user(user.id, Some(&user.email)),
     )
     .await
 }
 
-/// Issues the code for a decided transaction and sends the browser back to the client.
+/// Approves (`how`): decision, grant, consent event and code in one store transaction, then
+/// sends the browser back to the client with the code.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
     state: &AppState,
     iss: &Issuer,
     t: &Transaction,
+    how: Approval,
     user_id: Id,
     session_id: Option<Id>,
     auth_time: latchkey_core::Timestamp,
@@ -356,54 +362,22 @@ async fn finish(
 ) -> Response {
     let b = branding(iss);
     let req = t.req();
-    if !matches!(state.store.complete_consent(t.consent.id).await, Ok(true)) {
-        return pages::message(
-            StatusCode::BAD_REQUEST,
-            &b,
-            "This request was already answered",
-            "Go back to the application and start again.",
-        );
-    }
-    let grant = match state
-        .store
-        .upsert_grant(
-            iss.app.deployment_id,
-            &NewGrant {
-                app_id: iss.app.id,
-                client_record_id: t.client.id,
-                user_id,
-                resource,
-                scopes: scopes.to_vec(),
-                expires_at: None,
-            },
-            &actor,
-        )
-        .await
-    {
-        Ok(g) => g,
-        Err(e) => {
-            tracing::error!(error = %e, "recording grant");
-            return server_error(&b);
-        }
-    };
-    let _ = state
-        .store
-        .record_consent_decision(
-            &t.consent,
-            &t.client.client_id,
-            true,
-            &actor,
-            serde_json::json!({"grant_id": grant.id, "resource": resource, "scopes": scopes}),
-        )
-        .await;
     let code = SecretKind::AuthorizationCode.generate();
     let now = state.clock.now();
-    let record = CodeRecord {
+    let grant = NewGrant {
+        app_id: iss.app.id,
+        client_record_id: t.client.id,
+        user_id,
+        resource,
+        scopes: scopes.to_vec(),
+        expires_at: None,
+    };
+    let record = |g: &Grant| CodeRecord {
         id: Id::generate(),
         deployment_id: iss.app.deployment_id,
         app_id: iss.app.id,
         client_record_id: t.client.id,
-        grant_id: grant.id,
+        grant_id: g.id,
         user_id,
         session_id,
         redirect_uri: req.redirect_uri.clone(),
@@ -416,13 +390,32 @@ async fn finish(
         expires_at: now.plus_seconds(CODE_TTL_SECONDS),
         redeemed_at: None,
     };
-    if let Err(e) = state
+    match state
         .store
-        .issue_code(&state.hasher.hash(code.expose()), &record, &actor, &t.client.client_id)
+        .approve_consent(
+            &t.consent,
+            how,
+            &grant,
+            &state.hasher.hash(code.expose()),
+            record,
+            &actor,
+            &t.client.client_id,
+        )
         .await
     {
-        tracing::error!(error = %e, "issuing code");
-        return server_error(&b);
+        Ok(Ok(_)) => {}
+        Ok(Err(AlreadyAnswered)) => {
+            return pages::message(
+                StatusCode::BAD_REQUEST,
+                &b,
+                "This request was already answered",
+                "Go back to the application and start again.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, consent = %t.consent.id, "approving consent");
+            return server_error(&b);
+        }
     }
     let mut params = vec![("code", code.expose())];
     if let Some(s) = &req.state {
@@ -432,6 +425,14 @@ async fn finish(
     let mut resp = redirect(method, &latchkey_core::authorize::redirect_url(&req.redirect_uri, &params));
     pages::harden(&mut resp);
     resp
+}
+
+/// Records which session is signing in for the transaction. Not security-relevant (the
+/// decision itself names its session), so a failure is logged and the flow goes on.
+async fn attach_session(state: &AppState, t: &Transaction, user_id: Id, session_id: Id) {
+    if let Err(e) = state.store.attach_consent_session(t.consent.id, user_id, session_id).await {
+        tracing::warn!(error = %e, consent = %t.consent.id, session = %session_id, "attaching the session to the consent transaction");
+    }
 }
 
 fn form_params(headers: &HeaderMap, body: &Bytes) -> Option<Params> {
@@ -521,10 +522,14 @@ pub async fn login(State(state): State<AppState>, HostedIssuer(iss): HostedIssue
                 Some((_, None)) => "no password set",
                 Some(_) => "wrong password",
             };
-            let _ = state
+            if let Err(e) = state
                 .store
                 .record_sign_in_failure(iss.app.deployment_id, iss.app.id, &actor, &email, reason)
-                .await;
+                .await
+            {
+                tracing::error!(error = %e, "recording a failed sign-in");
+                return server_error(&b);
+            }
             return login_page(
                 &state,
                 &iss,
@@ -555,7 +560,7 @@ pub async fn login(State(state): State<AppState>, HostedIssuer(iss): HostedIssue
             return server_error(&b);
         }
     };
-    let _ = state.store.attach_consent_session(t.consent.id, user.id, session.id).await;
+    attach_session(&state, &t, user.id, session.id).await;
     let handoff_q: String = url::form_urlencoded::byte_serialize(t.handoff.as_bytes()).collect();
     let mut resp = redirect(&Method::POST, &iss.url(&format!("/oauth/consent/init?handoff_id={handoff_q}")));
     resp.headers_mut().append(
@@ -608,36 +613,41 @@ pub async fn decide(State(state): State<AppState>, HostedIssuer(iss): HostedIssu
     let req = t.req().clone();
     match p.single("decision").ok().flatten() {
         Some("deny") => {
-            if !matches!(
-                state
-                    .store
-                    .decide_consent(t.consent.id, Some(user.id), Some(session.id), None)
-                    .await,
-                Ok(true)
-            ) || !matches!(state.store.complete_consent(t.consent.id).await, Ok(true))
-            {
-                return pages::message(
-                    StatusCode::BAD_REQUEST,
-                    &b,
-                    "This request was already answered",
-                    "Go back to the application and start again.",
-                );
-            }
-            let actor = Actor::user(user.id, Some(&user.email));
-            let _ = state
+            let denial = Denial {
+                user_id: Some(user.id),
+                session_id: Some(session.id),
+                answered: true,
+                event: Some(serde_json::json!({"scopes": req.scopes})),
+            };
+            match state
                 .store
-                .record_consent_decision(
-                    &t.consent,
-                    &t.client.client_id,
-                    false,
-                    &actor,
-                    serde_json::json!({"scopes": req.scopes}),
-                )
-                .await;
+                .deny_consent(&t.consent, &denial, &Actor::user(user.id, Some(&user.email)), &t.client.client_id)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    return pages::message(
+                        StatusCode::BAD_REQUEST,
+                        &b,
+                        "This request was already answered",
+                        "Go back to the application and start again.",
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, consent = %t.consent.id, "recording the denial");
+                    return server_error(&b);
+                }
+            }
             error_to_request(&iss, &req, ErrorCode::AccessDenied, "the user denied access")
         }
         Some("approve") => {
-            let memberships = state.store.memberships_of(user.id).await.unwrap_or_default();
+            let memberships = match state.store.memberships_of(user.id).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(error = %e, "loading memberships");
+                    return server_error(&b);
+                }
+            };
             let choices = consent::resource_choices(&app_scopes(&iss, &req), user.id, &memberships);
             let chosen = p
                 .single("resource")
@@ -684,6 +694,7 @@ pub async fn complete(State(state): State<AppState>, HostedIssuer(iss): HostedIs
                 &state,
                 &iss,
                 &t,
+                Approval::Complete,
                 user_id,
                 t.consent.session_id,
                 auth_time,
@@ -695,13 +706,20 @@ pub async fn complete(State(state): State<AppState>, HostedIssuer(iss): HostedIs
             .await
         }
         (ConsentStatus::Denied, _, _, _) => {
-            if !matches!(state.store.complete_consent(t.consent.id).await, Ok(true)) {
-                return pages::message(
-                    StatusCode::BAD_REQUEST,
-                    &b,
-                    "This request was already answered",
-                    "Go back to the application and start again.",
-                );
+            match state.store.complete_consent(t.consent.id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return pages::message(
+                        StatusCode::BAD_REQUEST,
+                        &b,
+                        "This request was already answered",
+                        "Go back to the application and start again.",
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, consent = %t.consent.id, "completing the denial");
+                    return server_error(&b);
+                }
             }
             error_to_request(&iss, &req, ErrorCode::AccessDenied, "the user denied access")
         }
