@@ -2,12 +2,10 @@
 //! die), PKCE downgrades, redirect URI variants, consent CSRF, code theft by another client,
 //! forged client assertions, and transaction replays.
 
-mod common;
-
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth::{self, REDIRECT};
 use latchkey_core::crypto::{b64url, random_bytes};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::{self, REDIRECT};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
