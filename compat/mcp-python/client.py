@@ -1,5 +1,5 @@
 """The official MCP Python SDK (`mcp`), unmodified, driven line by line by
-crates/latchkey-server/tests/mcp_e2e.rs against an MCP server protected by Latchkey.
+crates/latchkey-server/tests/it/mcp_e2e.rs against an MCP server protected by Latchkey.
 
 Usage: python client.py <mcp-url>   (MCP_REDIRECT_URI: the loopback redirect URI to register)
 

@@ -1,5 +1,5 @@
 // The official MCP TypeScript SDK client (@modelcontextprotocol/sdk), unmodified, driven line
-// by line by crates/latchkey-server/tests/mcp_e2e.rs against an MCP server protected by Latchkey.
+// by line by crates/latchkey-server/tests/it/mcp_e2e.rs against an MCP server protected by Latchkey.
 //
 // Usage: node client.mjs <mcp-url>   (MCP_REDIRECT_URI: the loopback redirect URI to register)
 //

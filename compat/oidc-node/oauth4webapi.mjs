@@ -9,7 +9,7 @@
 // oauth4webapi has no URL builders: the authorization and end-session requests are the
 // endpoints from the discovered metadata with their parameters, as its documentation does.
 //
-// Run by crates/latchkey-server/tests/compat_oidc_node.rs, which sets the environment below.
+// Run by crates/latchkey-server/tests/it/compat_oidc_node.rs, which sets the environment below.
 // The issuer is plain http on loopback, hence `allowInsecureRequests` (a local test only).
 
 import assert from "node:assert/strict";

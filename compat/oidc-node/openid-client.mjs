@@ -5,7 +5,7 @@
 // nonce), userinfo, refresh rotation, introspection, revocation and RP-initiated logout, plus
 // the errors the library must raise on a replayed code and a forged callback.
 //
-// Run by crates/latchkey-server/tests/compat_oidc_node.rs, which sets the environment below.
+// Run by crates/latchkey-server/tests/it/compat_oidc_node.rs, which sets the environment below.
 // The issuer is plain http on loopback, hence `allowInsecureRequests` (a local test only).
 
 import assert from "node:assert/strict";

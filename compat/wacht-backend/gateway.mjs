@@ -17,7 +17,7 @@
 //   LATCHKEY_REVOKED_TOKEN      an access token whose grant was revoked
 //   LATCHKEY_RATE_LIMIT_RULE    optional: a rate-limit rule the check must report, e.g. client:generous
 //
-// crates/latchkey-server/tests/compat_wacht_backend_gateway.rs sets all of these up.
+// crates/latchkey-server/tests/it/compat_wacht_backend_gateway.rs sets all of these up.
 //
 // Prints one line per step; exits 0 only if every check passed.
 

@@ -11,7 +11,7 @@
 //   LATCHKEY_GRANT_ID          that grant's id (it is revoked by this script)
 //
 // Grants come from end-user consent and cannot be created through the management API, so
-// the caller seeds one (crates/latchkey-server/tests/compat_wacht_backend.rs does).
+// the caller seeds one (crates/latchkey-server/tests/it/compat_wacht_backend.rs does).
 //
 // Prints one line per call; exits 0 only if every check passed.
 

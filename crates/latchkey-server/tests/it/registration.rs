@@ -3,11 +3,9 @@
 //! initial-access-token policy, the per-IP rate limit, reaping, and a registered public
 //! native client completing the code flow.
 
-mod common;
-
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth;
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

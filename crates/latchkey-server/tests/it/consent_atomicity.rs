@@ -1,29 +1,10 @@
 //! Approving consent is one transaction: decision, grant, consent event and code commit
 //! together or not at all.
 
-mod common;
-
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth::{self, REDIRECT};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::{self, REDIRECT};
 use reqwest::StatusCode;
-
-/// Makes every insert into `authorization_codes` fail, or stops doing so.
-async fn fail_code_inserts(s: &TestServer, on: bool) {
-    let pool = s.state.store.pool();
-    let statements: &[&str] = match (common::backend(), on) {
-        ("postgres", true) => &[
-            "CREATE FUNCTION refuse_codes() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no codes'; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER refuse_codes BEFORE INSERT ON authorization_codes FOR EACH ROW EXECUTE FUNCTION refuse_codes()",
-        ],
-        ("postgres", false) => &["DROP TRIGGER refuse_codes ON authorization_codes", "DROP FUNCTION refuse_codes()"],
-        (_, true) => &["CREATE TRIGGER refuse_codes BEFORE INSERT ON authorization_codes BEGIN SELECT RAISE(ABORT, 'no codes'); END"],
-        (_, false) => &["DROP TRIGGER refuse_codes"],
-    };
-    for sql in statements {
-        sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(pool).await.unwrap();
-    }
-}
 
 #[tokio::test]
 async fn a_failed_code_insert_leaves_no_grant_no_consent_event_and_the_request_open() {
@@ -39,7 +20,7 @@ async fn a_failed_code_insert_leaves_no_grant_no_consent_event_and_the_request_o
     assert_eq!(consent.status, StatusCode::OK);
     assert!(consent.body.contains("Allow access"), "{}", consent.body);
 
-    fail_code_inserts(&s, true).await;
+    s.fail_writes("authorization_codes", "INSERT").await;
     let failed = b.submit(&consent, &consent.form(), Some("approve")).await;
     assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", failed.body);
     assert!(failed.location().is_none());
@@ -52,7 +33,7 @@ async fn a_failed_code_insert_leaves_no_grant_no_consent_event_and_the_request_o
     }
 
     // Nothing was decided either: the same consent form works once codes can be stored.
-    fail_code_inserts(&s, false).await;
+    s.heal("authorization_codes", "INSERT").await;
     let done = b.submit(&consent, &consent.form(), Some("approve")).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let loc = done.location().unwrap();

@@ -1,7 +1,7 @@
-//! Running external programs (the Node and Python client libraries under `compat/`) against a
-//! test server: the prerequisite check that skips a test, or fails it when
-//! `LATCHKEY_REQUIRE_COMPAT=1` (as in CI), and a runner with a timeout that captures the
-//! program's output.
+//! Running external programs (the Node and Python client libraries under `compat/`, found
+//! with [`compat_dir`](crate::compat_dir)) against a test server: the prerequisite check that
+//! skips a test, or fails it when `LATCHKEY_REQUIRE_COMPAT=1` (as in CI), and a runner with a
+//! timeout that captures the program's output.
 
 use std::ffi::OsStr;
 use std::io::{Read, Seek, SeekFrom};
@@ -81,7 +81,7 @@ impl Run {
         };
         panic!(
             "{what} {outcome} against {server} ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            super::backend(),
+            crate::backend(),
             self.stdout,
             self.stderr,
         );

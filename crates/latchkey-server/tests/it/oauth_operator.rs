@@ -1,11 +1,9 @@
 //! Operator actions bite immediately, prompts and max_age behave, JWT access tokens, the
 //! refresh grace period, the resource picker, and the external consent handoff.
 
-mod common;
-
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth::{self, REDIRECT, Setup};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::{self, REDIRECT, Setup};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -3,11 +3,9 @@
 //! consent, code exchange, ID token, userinfo, introspection, refresh rotation, revocation,
 //! logout.
 
-mod common;
-
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth::{self, REDIRECT};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::{self, REDIRECT};
 use reqwest::StatusCode;
 use serde_json::Value;
 

@@ -9,28 +9,30 @@
 //! unless `LATCHKEY_REQUIRE_COMPAT=1` (as in CI), which turns a missing prerequisite into a
 //! failure.
 
-mod common;
-
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{TestServer, external};
 use latchkey_core::Id;
 use latchkey_core::audit::Actor;
 use latchkey_core::grant::GrantedResource;
 use latchkey_store::deployments::DEFAULT_DEPLOYMENT_ID;
 use latchkey_store::grants::NewGrant;
+use latchkey_testkit::{TestServer, external};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const COMPAT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat/wacht-backend");
+/// `compat/wacht-backend` in the workspace.
+fn compat() -> PathBuf {
+    latchkey_testkit::compat_dir("wacht-backend")
+}
+
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Whether the test can run: says why not (or panics when `LATCHKEY_REQUIRE_COMPAT=1`).
 fn prerequisites() -> bool {
     let problem = if !external::on_path("node") {
         Some("node is not on PATH (install Node 20 or later)".to_owned())
-    } else if !Path::new(COMPAT_DIR).join("node_modules/@wacht/backend/package.json").is_file() {
+    } else if !compat().join("node_modules/@wacht/backend/package.json").is_file() {
         Some("compat/wacht-backend/node_modules/@wacht/backend is missing".to_owned())
     } else {
         None
@@ -90,7 +92,7 @@ async fn wacht_backend_oauth_calls_work_unchanged() {
         ("LATCHKEY_GRANT_CLIENT_ID", client_key.clone()),
         ("LATCHKEY_GRANT_ID", grant_id.clone()),
     ];
-    external::run("node", &["oauth.mjs"], Path::new(COMPAT_DIR), &envs, SCRIPT_TIMEOUT)
+    external::run("node", &["oauth.mjs"], &compat(), &envs, SCRIPT_TIMEOUT)
         .await
         .assert_success("oauth.mjs", &s.base);
 

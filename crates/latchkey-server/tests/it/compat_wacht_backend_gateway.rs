@@ -11,18 +11,20 @@
 //! unless `LATCHKEY_REQUIRE_COMPAT=1` (as in CI), which turns a missing prerequisite into a
 //! failure.
 
-mod common;
-
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use common::browser::Browser;
-use common::oauth::{self, Setup};
-use common::{TestServer, external};
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::{self, Setup};
+use latchkey_testkit::{TestServer, external};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const COMPAT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat/wacht-backend");
+/// `compat/wacht-backend` in the workspace.
+fn compat() -> PathBuf {
+    latchkey_testkit::compat_dir("wacht-backend")
+}
+
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 const MCP: &str = "https://api.acme.test/mcp";
 
@@ -30,7 +32,7 @@ const MCP: &str = "https://api.acme.test/mcp";
 fn prerequisites() -> bool {
     let problem = if !external::on_path("node") {
         Some("node is not on PATH (install Node 20 or later)".to_owned())
-    } else if !Path::new(COMPAT_DIR).join("node_modules/@wacht/backend/package.json").is_file() {
+    } else if !compat().join("node_modules/@wacht/backend/package.json").is_file() {
         Some("compat/wacht-backend/node_modules/@wacht/backend is missing".to_owned())
     } else {
         None
@@ -103,7 +105,7 @@ async fn wacht_backend_gateway_calls_work_unchanged() {
         ("LATCHKEY_REVOKED_TOKEN", revoked),
         ("LATCHKEY_RATE_LIMIT_RULE", "client:generous".to_owned()),
     ];
-    external::run("node", &["gateway.mjs"], Path::new(COMPAT_DIR), &envs, SCRIPT_TIMEOUT)
+    external::run("node", &["gateway.mjs"], &compat(), &envs, SCRIPT_TIMEOUT)
         .await
         .assert_success("gateway.mjs", &s.base);
 }

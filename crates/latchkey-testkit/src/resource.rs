@@ -1,16 +1,14 @@
-//! Helpers for the SDK's and the middleware's integration tests, on top of the server's own
-//! harness (`crates/latchkey-server/tests/common`, included as `crate::common`): an app with
-//! a registered resource server, real access tokens from the whole authorization-code flow,
-//! and an SDK client for the test server.
-#![allow(dead_code)]
+//! Helpers for the SDK's and the middleware's integration tests, on top of [`oauth`]: an app
+//! with a registered resource server, real access tokens from the whole authorization-code
+//! flow, and an SDK client for the test server.
 
 use latchkey_client::LatchkeyClient;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::TestServer;
-use crate::common::browser::Browser;
-use crate::common::oauth::{self, Setup};
+use crate::TestServer;
+use crate::browser::Browser;
+use crate::oauth::{self, Setup};
 
 /// The canonical identifier of the resource server `setup` registers (alias `mcp`).
 pub const RESOURCE: &str = "https://api.acme.test/mcp";

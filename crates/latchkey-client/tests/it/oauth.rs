@@ -1,17 +1,14 @@
 //! Every management builder of `client.oauth()` round-trips against a real server.
 
-#[path = "../../latchkey-server/tests/common/mod.rs"]
-mod common;
-mod support;
-
-use common::TestServer;
-use common::browser::Browser;
 use latchkey_client::models::{
     AccessTokenFormat, ClientAuthMethod, CreateOAuthAppRequest, CreateOAuthClientRequest, GrantStatus, GrantType, KeyStatus, Registration,
     ScopeCategory, ScopeDefinitionInput, SetOAuthScopeMappingRequest, UpdateOAuthAppRequest, UpdateOAuthClientRequest,
     UpdateOAuthScopeRequest,
 };
 use latchkey_client::{Error, LatchkeyClient, LatchkeyConfig};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::resource;
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
@@ -31,7 +28,7 @@ fn api_error(e: Error) -> (u16, String) {
 #[tokio::test]
 async fn apps_and_scopes() {
     let s = TestServer::start().await;
-    let oauth = support::client(&s).oauth();
+    let oauth = resource::client(&s).oauth();
 
     let mut req = CreateOAuthAppRequest::new("acme", "Acme");
     req.description = Some("The Acme API".into());
@@ -186,7 +183,7 @@ async fn apps_and_scopes() {
 #[tokio::test]
 async fn clients_and_secrets() {
     let s = TestServer::start().await;
-    let oauth = support::client(&s).oauth();
+    let oauth = resource::client(&s).oauth();
     oauth
         .create_oauth_app(CreateOAuthAppRequest {
             supported_scopes: Some(vec!["read".into()]),
@@ -301,10 +298,10 @@ async fn clients_and_secrets() {
 #[tokio::test]
 async fn grants_and_signing_keys() {
     let s = TestServer::start().await;
-    let st = common::oauth::setup(&s).await;
+    let st = latchkey_testkit::oauth::setup(&s).await;
     let mut b = Browser::new();
-    support::token(&s, &st, &mut b, "read", None).await;
-    let oauth = support::client(&s).oauth();
+    resource::token(&s, &st, &mut b, "read", None).await;
+    let oauth = resource::client(&s).oauth();
 
     let grants = oauth.list_oauth_grants("acme", &st.client_id).send().await.expect("grants");
     assert_eq!(grants.len(), 1);

@@ -1,21 +1,17 @@
 //! An axum resource server protected by `LatchkeyAuth`, on an ephemeral port, against a real
 //! Latchkey server, driven over HTTP like an MCP client would.
 
-#[path = "../../latchkey-server/tests/common/mod.rs"]
-mod common;
-#[path = "../../latchkey-client/tests/support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth::Setup;
 use latchkey_axum::{LatchkeyAuth, Principal, ResourceConfig};
 use latchkey_client::{LatchkeyClient, LatchkeyConfig};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::Setup;
+use latchkey_testkit::resource;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -100,8 +96,8 @@ fn routes(auth: LatchkeyAuth) -> Router {
 /// URL, with the port, is registered before it serves).
 async fn start(s: &TestServer, app: impl FnOnce(LatchkeyAuth) -> Router) -> (Setup, ResourceServer) {
     let (listener, base) = ResourceServer::bind().await;
-    let st = support::setup_with_resource(s, &format!("{base}/mcp"), None).await;
-    let rs = ResourceServer::serve(listener, base, support::client(s), &st.issuer, app);
+    let st = resource::setup_with_resource(s, &format!("{base}/mcp"), None).await;
+    let rs = ResourceServer::serve(listener, base, resource::client(s), &st.issuer, app);
     (st, rs)
 }
 
@@ -183,7 +179,7 @@ async fn a_protected_resource_as_mcp_clients_see_it() {
 
     // A real token bound to this resource: the handler sees the principal, not the token.
     let mut b = Browser::new();
-    let token = support::token(&s, &st, &mut b, "read", Some(&rs.resource)).await;
+    let token = resource::token(&s, &st, &mut b, "read", Some(&rs.resource)).await;
     let bearer = format!("Bearer {token}");
     let (status, _, who) = call(reqwest::Method::POST, &mcp, Some(&bearer)).await;
     assert_eq!(status, StatusCode::OK, "{who}");
@@ -209,7 +205,7 @@ async fn a_protected_resource_as_mcp_clients_see_it() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
 
     // The user's grant is revoked: the very next request is 401 invalid_token.
-    let oauth = support::client(&s).oauth();
+    let oauth = resource::client(&s).oauth();
     let grants = oauth.list_oauth_grants("acme", &st.client_id).send().await.unwrap();
     oauth.revoke_oauth_grant("acme", &st.client_id, &grants[0].id).send().await.unwrap();
     let (status, h, _) = call(reqwest::Method::POST, &mcp, Some(&bearer)).await;
@@ -217,7 +213,7 @@ async fn a_protected_resource_as_mcp_clients_see_it() {
     assert_eq!(param(&challenge(&h), "error").as_deref(), Some("invalid_token"));
 
     // An unbound token is accepted; a token bound to another resource server is not.
-    let unbound = support::token(&s, &st, &mut b, "read", None).await;
+    let unbound = resource::token(&s, &st, &mut b, "read", None).await;
     assert_eq!(
         call(reqwest::Method::POST, &mcp, Some(&format!("Bearer {unbound}"))).await.0,
         StatusCode::OK
@@ -229,7 +225,7 @@ async fn a_protected_resource_as_mcp_clients_see_it() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let elsewhere = support::token(&s, &st, &mut b, "read", Some("https://other.acme.test/api")).await;
+    let elsewhere = resource::token(&s, &st, &mut b, "read", Some("https://other.acme.test/api")).await;
     let (status, h, body) = call(reqwest::Method::POST, &mcp, Some(&format!("Bearer {elsewhere}"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(param(&challenge(&h), "error").as_deref(), Some("invalid_token"));
@@ -239,9 +235,9 @@ async fn a_protected_resource_as_mcp_clients_see_it() {
 #[tokio::test]
 async fn a_gateway_that_cannot_answer_never_lets_a_request_through() {
     let s = TestServer::start().await;
-    let st = support::setup(&s).await;
+    let st = resource::setup(&s).await;
     let mut b = Browser::new();
-    let token = support::token(&s, &st, &mut b, "read", None).await;
+    let token = resource::token(&s, &st, &mut b, "read", None).await;
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
@@ -272,7 +268,7 @@ async fn a_gateway_that_cannot_answer_never_lets_a_request_through() {
 async fn nested_requirements_rate_limits_and_the_cache() {
     let s = TestServer::start().await;
     // The whole router behind the layer; one route additionally requires `write`.
-    let other_client = support::client(&s);
+    let other_client = resource::client(&s);
     let (st, rs) = start(&s, |auth| {
         // Another LatchkeyAuth (here another resource) must not vouch for this one's routes.
         let other = LatchkeyAuth::new(
@@ -289,7 +285,7 @@ async fn nested_requirements_rate_limits_and_the_cache() {
     })
     .await;
     let mut b = Browser::new();
-    let read_only = format!("Bearer {}", support::token(&s, &st, &mut b, "read", None).await);
+    let read_only = format!("Bearer {}", resource::token(&s, &st, &mut b, "read", None).await);
     let (status, _, who) = call(reqwest::Method::POST, &format!("{}/mcp", rs.base), Some(&read_only)).await;
     assert_eq!((status, who["authorization_header_seen"].as_bool()), (StatusCode::OK, Some(false)));
     let (status, h, _) = call(reqwest::Method::POST, &format!("{}/mcp/write", rs.base), Some(&read_only)).await;
@@ -301,7 +297,7 @@ async fn nested_requirements_rate_limits_and_the_cache() {
         "a principal verified for another resource is not trusted"
     );
     assert_eq!(param(&challenge(&h), "scope").as_deref(), Some("write"));
-    let writer = format!("Bearer {}", support::token(&s, &st, &mut b, "read write", None).await);
+    let writer = format!("Bearer {}", resource::token(&s, &st, &mut b, "read write", None).await);
     assert_eq!(
         call(reqwest::Method::POST, &format!("{}/mcp/write", rs.base), Some(&writer))
             .await
@@ -341,14 +337,14 @@ async fn nested_requirements_rate_limits_and_the_cache() {
     // pushed through the change feed, long before the entry's ttl.
     let ttl = Duration::from_secs(5);
     let mut cached_auth = None;
-    let cached = ResourceServer::start(support::client(&s), &st.issuer, |auth| {
+    let cached = ResourceServer::start(resource::client(&s), &st.issuer, |auth| {
         let auth = auth.with_cache(ttl);
         cached_auth = Some(auth.clone());
         routes(auth)
     })
     .await;
     let cached_auth = cached_auth.unwrap();
-    let token = support::token(&s, &st, &mut b, "read", None).await;
+    let token = resource::token(&s, &st, &mut b, "read", None).await;
     let bearer = format!("Bearer {token}");
     let url = format!("{}/mcp", cached.base);
     for _ in 0..50 {

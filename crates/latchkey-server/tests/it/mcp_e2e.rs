@@ -16,20 +16,17 @@
 //! compat/mcp-python/.venv/bin/pip install -r compat/mcp-python/requirements.txt`). Without
 //! them the tests are skipped, unless `LATCHKEY_REQUIRE_COMPAT=1` (as in CI).
 
-mod common;
-
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use common::TestServer;
-use common::browser::Browser;
-use common::external::{self, Interactive};
-use common::oauth::{self, Setup};
 use latchkey_axum::{LatchkeyAuth, ResourceConfig};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::external::{self, Interactive};
+use latchkey_testkit::oauth::{self, Setup};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const COMPAT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat");
 const STEP: Duration = Duration::from_secs(60);
 /// The loopback redirect URI the clients register; nothing listens there, the test's browser
 /// stops at the redirect.
@@ -46,7 +43,7 @@ struct Sdk {
 }
 
 fn typescript() -> Sdk {
-    let dir = Path::new(COMPAT).join("mcp-ts");
+    let dir = latchkey_testkit::compat_dir("mcp-ts");
     let problem = if !external::on_path("node") {
         Some("node is not on PATH (install Node 20 or later)".to_owned())
     } else if !dir.join("node_modules/@modelcontextprotocol/sdk/package.json").is_file() {
@@ -65,7 +62,7 @@ fn typescript() -> Sdk {
 }
 
 fn python() -> Sdk {
-    let dir = Path::new(COMPAT).join("mcp-python");
+    let dir = latchkey_testkit::compat_dir("mcp-python");
     let program = dir.join(".venv/bin/python");
     let problem = if !program.is_file() {
         Some("compat/mcp-python/.venv is missing".to_owned())
@@ -230,7 +227,7 @@ async fn full_flow(sdk: Sdk) {
     p.send("QUIT").await;
     p.expect("BYE", STEP).await;
     let transcript = p.finish(STEP).await;
-    println!("{} against {}:\n{transcript}", sdk.name, common::backend());
+    println!("{} against {}:\n{transcript}", sdk.name, latchkey_testkit::backend());
 }
 
 #[tokio::test(flavor = "multi_thread")]

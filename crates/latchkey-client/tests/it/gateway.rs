@@ -1,22 +1,19 @@
 //! The SDK's gateway check against a real server, with real tokens from the whole flow.
 
-#[path = "../../latchkey-server/tests/common/mod.rs"]
-mod common;
-mod support;
-
-use common::TestServer;
-use common::browser::Browser;
 use latchkey_client::gateway::{GatewayAuthzOptions, GatewayDenyReason, GatewayPrincipalType, GatewayTokenType};
 use latchkey_client::{Error, LatchkeyClient, LatchkeyConfig, TokenDenyReason};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::resource;
 
 /// The seed's Rust snippet, adapted only by crate name (`wacht` → `latchkey_client`) and
 /// config constructor (`WachtConfig::new` → `LatchkeyConfig::new`).
 #[tokio::test]
 async fn seed_snippet() {
     let s = TestServer::start().await;
-    let st = support::setup(&s).await;
+    let st = resource::setup(&s).await;
     let mut b = Browser::new();
-    let token = support::token(&s, &st, &mut b, "read write", Some(support::RESOURCE)).await;
+    let token = resource::token(&s, &st, &mut b, "read write", Some(resource::RESOURCE)).await;
     let (api_key, base_url) = (s.api_key.clone(), s.base.clone());
 
     // --- the snippet ---
@@ -53,7 +50,7 @@ async fn seed_snippet() {
     let user_id: i64 = st.user_id.parse().unwrap();
     assert_eq!(principal.identity.owner_user_id, Some(user_id));
     assert_eq!(principal.owner_user_id, Some(user_id));
-    assert_eq!(principal.metadata.oauth_resource.as_deref(), Some(support::RESOURCE));
+    assert_eq!(principal.metadata.oauth_resource.as_deref(), Some(resource::RESOURCE));
     let expires_at = principal.metadata.expires_at.as_deref().expect("expires_at");
     let expires_at = time::OffsetDateTime::parse(expires_at, &time::format_description::well_known::Rfc3339).expect("RFC 3339");
     let ttl = expires_at - time::OffsetDateTime::now_utc();
@@ -68,10 +65,10 @@ async fn seed_snippet() {
 #[tokio::test]
 async fn denials_are_typed() {
     let s = TestServer::start().await;
-    let st = support::setup(&s).await;
+    let st = resource::setup(&s).await;
     let mut b = Browser::new();
-    let token = support::token(&s, &st, &mut b, "read", None).await;
-    let client = support::client(&s);
+    let token = resource::token(&s, &st, &mut b, "read", None).await;
+    let client = resource::client(&s);
     let gateway = client.gateway();
     let check = |perms: &[&str], token: String| {
         let gateway = gateway.clone();

@@ -12,17 +12,19 @@
 //! unless `LATCHKEY_REQUIRE_COMPAT=1` (as in CI), which turns a missing prerequisite into a
 //! failure. `LATCHKEY_COMPAT_DEBUG=1` makes the scripts print every request the library made.
 
-mod common;
-
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use common::oauth::{self, PASSWORD, REDIRECT};
-use common::{TestServer, external};
+use latchkey_testkit::oauth::{self, PASSWORD, REDIRECT};
+use latchkey_testkit::{TestServer, external};
 
-const COMPAT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat/oidc-node");
+/// `compat/oidc-node` in the workspace.
+fn compat() -> PathBuf {
+    latchkey_testkit::compat_dir("oidc-node")
+}
+
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
-/// Registered for the client by `common::oauth::setup`.
+/// Registered for the client by `latchkey_testkit::oauth::setup`.
 const POST_LOGOUT_REDIRECT: &str = "https://app.example.com/logged-out";
 const PACKAGES: [&str; 2] = ["openid-client", "oauth4webapi"];
 
@@ -30,7 +32,7 @@ const PACKAGES: [&str; 2] = ["openid-client", "oauth4webapi"];
 fn prerequisites() -> bool {
     let missing = PACKAGES
         .iter()
-        .find(|p| !Path::new(COMPAT_DIR).join(format!("node_modules/{p}/package.json")).is_file());
+        .find(|p| !compat().join(format!("node_modules/{p}/package.json")).is_file());
     let problem = if !external::on_path("node") {
         Some("node is not on PATH (install Node 20 or later)".to_owned())
     } else {
@@ -56,7 +58,7 @@ async fn run_against_latchkey(script: &str) {
         ("LATCHKEY_REDIRECT_URI", REDIRECT.to_owned()),
         ("LATCHKEY_POST_LOGOUT_REDIRECT_URI", POST_LOGOUT_REDIRECT.to_owned()),
     ];
-    external::run("node", &[script], Path::new(COMPAT_DIR), &envs, SCRIPT_TIMEOUT)
+    external::run("node", &[script], &compat(), &envs, SCRIPT_TIMEOUT)
         .await
         .assert_success(script, &st.issuer);
 }

@@ -1,11 +1,9 @@
 //! `POST /v1/authz/check`: the wire format, every deny reason with its status, live
 //! revocation through the cache, rate limits, anonymous checks, audit aggregation, metrics.
 
-mod common;
-
-use common::TestServer;
-use common::browser::Browser;
-use common::oauth::{self, Setup};
+use latchkey_testkit::TestServer;
+use latchkey_testkit::browser::Browser;
+use latchkey_testkit::oauth::{self, Setup};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -413,7 +411,7 @@ async fn failures_are_audited_in_aggregate_and_metrics_are_exported() {
 /// through LISTEN/NOTIFY, without waiting for the staleness bound.
 #[tokio::test]
 async fn revocations_reach_other_replicas() {
-    if common::backend() != "postgres" {
+    if latchkey_testkit::backend() != "postgres" {
         eprintln!("skipped: replicas share state only on PostgreSQL (set LATCHKEY_TEST_DATABASE_URL)");
         return;
     }

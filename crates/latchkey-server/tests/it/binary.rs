@@ -2,8 +2,6 @@
 //! keeps every acknowledged write, SIGTERM shuts down gracefully, and no secret or key
 //! appears in plaintext in the logs (even at debug level) or anywhere in the database.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -106,7 +104,7 @@ async fn call(
 async fn first_start_restart_shutdown_and_no_plaintext_secrets() {
     use reqwest::Method as M;
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, _pg) = common::fresh_database(dir.path()).await;
+    let (database_url, _pg) = latchkey_testkit::fresh_database(dir.path()).await;
     let http = reqwest::Client::new();
 
     let mut r = tokio::task::spawn_blocking({

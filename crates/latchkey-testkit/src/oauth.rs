@@ -4,8 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::TestServer;
-use super::browser::{Browser, Page};
+use crate::TestServer;
+use crate::browser::{Browser, Page};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT: &str = "https://app.example.com/callback";

@@ -1,11 +1,9 @@
 //! A table of malformed or forbidden backend API requests: each gets a clear 4xx in the one
 //! error shape and leaves the store exactly as it was.
 
-mod common;
-
-use common::TestServer;
 use latchkey_core::secret::SecretKind;
 use latchkey_server::services::secrets;
+use latchkey_testkit::TestServer;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

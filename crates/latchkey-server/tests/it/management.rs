@@ -2,14 +2,12 @@
 //! changes, grant revocation records, scope removal safety, the directory's rules, resource
 //! servers, signing key sealing, and audit queries.
 
-mod common;
-
-use common::TestServer;
 use latchkey_core::Id;
 use latchkey_core::audit::Actor;
 use latchkey_core::grant::GrantedResource;
 use latchkey_store::deployments::DEFAULT_DEPLOYMENT_ID;
 use latchkey_store::grants::NewGrant;
+use latchkey_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,14 +1,12 @@
 //! The published Rust SDK `wacht` 0.1.0-beta.9, unchanged, against Latchkey: every
 //! `client.oauth()` call succeeds and reads back what was written.
 
-mod common;
-
-use common::TestServer;
 use latchkey_core::Id;
 use latchkey_core::audit::Actor;
 use latchkey_core::grant::GrantedResource;
 use latchkey_store::deployments::DEFAULT_DEPLOYMENT_ID;
 use latchkey_store::grants::NewGrant;
+use latchkey_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
 use wacht::models::{

@@ -1,13 +1,26 @@
-//! The integration-test harness: starts the real server in-process on an ephemeral port
-//! with a fresh database — a temporary SQLite file, or, when
-//! `LATCHKEY_TEST_DATABASE_URL` is set, a new PostgreSQL database created for the test and
-//! dropped afterwards — and drives it over HTTP.
-#![allow(dead_code)]
+//! Test support for Latchkey's integration tests, shared by the server, the SDK
+//! (`latchkey-client`) and the middleware (`latchkey-axum`) as a dev-dependency; not published.
+//!
+//! - [`TestServer`] starts the real server in-process on an ephemeral port with a fresh
+//!   database — a temporary SQLite file, or, when `LATCHKEY_TEST_DATABASE_URL` is set, a new
+//!   PostgreSQL database created for the test and dropped afterwards — and drives it over HTTP.
+//! - [`browser`] is a scripted browser that keeps cookies and submits the hosted sign-in and
+//!   consent forms.
+//! - [`oauth`] sets up an app, a client and a user and runs the authorization-code flow.
+//! - [`resource`] adds a registered resource server and real access tokens for it, for the
+//!   SDK's and the middleware's tests.
+//! - [`external`] runs the third-party clients under `compat/` ([`compat_dir`]), skipping a
+//!   test whose prerequisites are missing unless `LATCHKEY_REQUIRE_COMPAT=1`.
+//!
+//! What needs the `latchkey` executable (`CARGO_BIN_EXE_latchkey`, which Cargo sets only for
+//! the server's own integration tests) stays in the server's tests.
 
 pub mod browser;
 pub mod external;
 pub mod oauth;
+pub mod resource;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use latchkey_core::crypto::MasterKey;
@@ -18,8 +31,25 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::Connection;
 
+/// Set to a PostgreSQL URL to run the servers on PostgreSQL (see [`fresh_database`]).
 pub const TEST_DB_ENV: &str = "LATCHKEY_TEST_DATABASE_URL";
 
+/// The workspace's root directory (where `Cargo.lock` and `compat/` are).
+pub fn workspace_root() -> &'static Path {
+    // This crate is `crates/latchkey-testkit` in the workspace.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("latchkey-testkit lives two levels below the workspace root")
+}
+
+/// `compat/{name}` in the workspace: the third-party clients the compatibility tests run.
+pub fn compat_dir(name: &str) -> PathBuf {
+    workspace_root().join("compat").join(name)
+}
+
+/// The real server, in-process on an ephemeral port with its own database; stops serving
+/// when dropped.
 pub struct TestServer {
     pub base: String,
     pub api_key: String,
@@ -28,7 +58,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub database_url: String,
-    pg: Option<PgDatabase>,
+    /// Held only to be dropped with the server: dropping it drops the PostgreSQL database.
+    _pg: Option<PgDatabase>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -81,6 +112,7 @@ pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgDatabase
     }
 }
 
+/// The database backend the test servers run on: `"postgres"` or `"sqlite"`.
 pub fn backend() -> &'static str {
     if std::env::var(TEST_DB_ENV).is_ok_and(|v| !v.is_empty()) {
         "postgres"
@@ -142,7 +174,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             dir,
             database_url,
-            pg,
+            _pg: pg,
             task,
         }
     }
@@ -214,15 +246,51 @@ impl TestServer {
         client
     }
 
-    /// Stops serving (the store stays readable through `state`).
     /// A `latchkey-client` SDK client for this server with its API key.
     pub fn sdk(&self) -> latchkey_client::LatchkeyClient {
         latchkey_client::LatchkeyClient::new(latchkey_client::LatchkeyConfig::new(self.api_key.clone(), self.base.clone()))
             .expect("the SDK client builds")
     }
 
+    /// Stops serving (the store stays readable through `state`).
     pub fn stop(&self) {
         self.task.abort();
+    }
+
+    /// Injects a database fault: from now on every `op` (`INSERT` or `UPDATE`) on `table`
+    /// fails, until [`TestServer::heal`] lifts it. For tests of what a failed write must not
+    /// leave behind (a trigger that raises, on SQLite and PostgreSQL alike).
+    pub async fn fail_writes(&self, table: &str, op: &str) {
+        let name = format!("fail_{}_{}", table, op.to_ascii_lowercase());
+        let statements = match backend() {
+            "postgres" => vec![
+                format!("CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"),
+                format!("CREATE TRIGGER {name} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"),
+            ],
+            _ => vec![format!(
+                "CREATE TRIGGER {name} BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            )],
+        };
+        self.execute_all(&statements).await;
+    }
+
+    /// Lifts a fault injected with [`TestServer::fail_writes`].
+    pub async fn heal(&self, table: &str, op: &str) {
+        let name = format!("fail_{}_{}", table, op.to_ascii_lowercase());
+        let statements = match backend() {
+            "postgres" => vec![format!("DROP TRIGGER {name} ON {table}"), format!("DROP FUNCTION {name}()")],
+            _ => vec![format!("DROP TRIGGER {name}")],
+        };
+        self.execute_all(&statements).await;
+    }
+
+    async fn execute_all(&self, statements: &[String]) {
+        for sql in statements {
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .execute(self.state.store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
     }
 
     /// Every row of every table, as text, for "changes nothing" and "no plaintext" checks.

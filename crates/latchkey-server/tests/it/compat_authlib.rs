@@ -10,16 +10,18 @@
 //! test is skipped, unless `LATCHKEY_REQUIRE_COMPAT=1` (as in CI), which turns a missing
 //! prerequisite into a failure.
 
-mod common;
-
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use common::oauth::{self, PASSWORD, REDIRECT};
-use common::{TestServer, external};
+use latchkey_testkit::oauth::{self, PASSWORD, REDIRECT};
+use latchkey_testkit::{TestServer, external};
 use reqwest::StatusCode;
 
-const COMPAT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat/authlib");
+/// `compat/authlib` in the workspace.
+fn compat() -> PathBuf {
+    latchkey_testkit::compat_dir("authlib")
+}
+
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 const POST_LOGOUT_REDIRECT: &str = "https://app.example.com/logged-out";
 const VENV_HELP: &str = "from the workspace root, run python3 -m venv compat/authlib/.venv && compat/authlib/.venv/bin/pip install -r compat/authlib/requirements.txt";
@@ -27,7 +29,7 @@ const VENV_HELP: &str = "from the workspace root, run python3 -m venv compat/aut
 /// The venv's python, or `None` (after saying why) when the test must be skipped. Panics
 /// instead when `LATCHKEY_REQUIRE_COMPAT=1`.
 fn prerequisites() -> Option<PathBuf> {
-    let python = Path::new(COMPAT_DIR).join(".venv/bin/python");
+    let python = compat().join(".venv/bin/python");
     let problem = if !python.is_file() {
         Some("compat/authlib/.venv/bin/python is missing".to_owned())
     } else if !external::succeeds(&python, &["-c", "import authlib, requests"]) {
@@ -61,7 +63,7 @@ async fn authlib_completes_the_whole_flow_unchanged() {
         ("PYTHONDONTWRITEBYTECODE", "1".to_owned()),
         ("PYTHONUNBUFFERED", "1".to_owned()),
     ];
-    external::run(python, &["flow.py"], Path::new(COMPAT_DIR), &envs, SCRIPT_TIMEOUT)
+    external::run(python, &["flow.py"], &compat(), &envs, SCRIPT_TIMEOUT)
         .await
         .assert_success("flow.py", &st.issuer);
 

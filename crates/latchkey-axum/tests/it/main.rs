@@ -1,0 +1,4 @@
+//! The middleware's integration tests, in one binary, against a real server started
+//! in-process by `latchkey-testkit`.
+
+mod middleware;
