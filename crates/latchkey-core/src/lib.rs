@@ -30,6 +30,7 @@ pub mod scope;
 pub mod secret;
 pub mod signing_key;
 pub mod timestamp;
+pub mod token_request;
 pub mod validate;
 pub mod verify;
 
