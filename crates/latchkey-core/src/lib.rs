@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod grant;
 pub mod id;
 pub mod jws;
+pub mod lifetimes;
 pub mod oauth;
 pub mod password;
 pub mod pkce;
