@@ -53,10 +53,10 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
-    let bad = |d: &'static str| Err(page(PageError::new(StatusCode::BAD_REQUEST, "Cannot sign out", d)));
+    let bad = |d: &'static str| page(PageError::new(StatusCode::BAD_REQUEST, "Cannot sign out", d));
     let p = if method == Method::POST {
         if !is_form(&headers) {
-            return bad("Send the logout request as a form.");
+            return Err(bad("Send the logout request as a form."));
         }
         Params::parse(&body)
     } else {
@@ -73,13 +73,13 @@ pub async fn logout(
     let claims = match &hint {
         Some(h) => match check_hint(&state, &iss, h).await.map_err(|e| page(e.into()))? {
             Some(c) => Some(c),
-            None => return bad("The id_token_hint was not issued by this server."),
+            None => return Err(bad("The id_token_hint was not issued by this server.")),
         },
         None => None,
     };
     let client_id = match (&claims, &client_param) {
         (Some(c), Some(id)) if !aud_contains(c, id) => {
-            return bad("client_id does not match the id_token_hint.");
+            return Err(bad("client_id does not match the id_token_hint."));
         }
         (_, Some(id)) => Some(id.clone()),
         (Some(c), None) => match c.get("aud") {
@@ -99,7 +99,7 @@ pub async fn logout(
             None => None,
         };
         if !registered.is_some_and(|c| c.config.post_logout_redirect_uris.iter().any(|u| u == target)) {
-            return bad("The post_logout_redirect_uri is not registered for this client.");
+            return Err(bad("The post_logout_redirect_uri is not registered for this client."));
         }
     }
 
