@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod grant;
 pub mod id;
 pub mod jws;
+pub mod lifetimes;
 pub mod oauth;
 pub mod password;
 pub mod pkce;
@@ -30,6 +31,7 @@ pub mod scope;
 pub mod secret;
 pub mod signing_key;
 pub mod timestamp;
+pub mod token_request;
 pub mod validate;
 pub mod verify;
 

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod gateway;
 pub mod http;
+#[cfg(test)]
+mod module_graph;
 pub mod routes;
 pub mod runtime;
 pub mod services;

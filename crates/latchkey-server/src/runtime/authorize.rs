@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_core::Id;
 use latchkey_core::authorize::{self, AuthorizationRequest};
 use latchkey_core::crypto::{b64url, random_bytes};
+use latchkey_core::lifetimes::{BROWSER_COOKIE_SECONDS, CONSENT_TTL_SECONDS};
 use latchkey_core::oauth::{ErrorCode, OAuthError};
 use latchkey_core::secret::SecretKind;
 use latchkey_store::StoreError;
@@ -22,11 +23,6 @@ use crate::http::extract::browser_params;
 use crate::http::pages::{self, Branding};
 use crate::services::issuer::Issuer;
 use crate::state::AppState;
-
-/// How long a consent transaction stays usable.
-pub const CONSENT_TTL_SECONDS: i64 = 600;
-/// How long the browser-binding cookie lives.
-const BROWSER_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 
 pub fn branding(iss: &Issuer) -> Branding {
     Branding {

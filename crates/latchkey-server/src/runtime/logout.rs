@@ -52,9 +52,9 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
-    let bad = |d: &'static str| Err(page(PageError::new(StatusCode::BAD_REQUEST, "Cannot sign out", d)));
+    let bad = |d: &'static str| page(PageError::new(StatusCode::BAD_REQUEST, "Cannot sign out", d));
     let Some(p) = browser_params(&method, &uri, &headers, &body) else {
-        return bad("Send the logout request as a form.");
+        return Err(bad("Send the logout request as a form."));
     };
     let get = |n: &str| p.single(n).ok().flatten().map(str::to_owned);
     let (hint, redirect_to, client_param, client_state) = (
@@ -67,13 +67,13 @@ pub async fn logout(
     let claims = match &hint {
         Some(h) => match check_hint(&state, &iss, h).await.map_err(|e| page(e.into()))? {
             Some(c) => Some(c),
-            None => return bad("The id_token_hint was not issued by this server."),
+            None => return Err(bad("The id_token_hint was not issued by this server.")),
         },
         None => None,
     };
     let client_id = match (&claims, &client_param) {
         (Some(c), Some(id)) if !aud_contains(c, id) => {
-            return bad("client_id does not match the id_token_hint.");
+            return Err(bad("client_id does not match the id_token_hint."));
         }
         (_, Some(id)) => Some(id.clone()),
         (Some(c), None) => match c.get("aud") {
@@ -93,7 +93,7 @@ pub async fn logout(
             None => None,
         };
         if !registered.is_some_and(|c| c.config.post_logout_redirect_uris.iter().any(|u| u == target)) {
-            return bad("The post_logout_redirect_uri is not registered for this client.");
+            return Err(bad("The post_logout_redirect_uri is not registered for this client."));
         }
     }
 

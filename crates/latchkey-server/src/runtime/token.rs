@@ -12,6 +12,7 @@ use latchkey_core::audit::Actor;
 use latchkey_core::client::{Client, GrantType};
 use latchkey_core::oauth::{ErrorCode, OAuthError, Params};
 use latchkey_core::secret::SecretKind;
+use latchkey_core::token_request::{narrow_resources, narrow_scopes};
 use latchkey_core::verify;
 use latchkey_core::{Secret, pkce, scope};
 use latchkey_store::StoreError;
@@ -41,39 +42,6 @@ pub async fn token(
             format!("grant_type {other:?} is not supported: use authorization_code or refresh_token"),
         )
         .into()),
-    }
-}
-
-/// RFC 8707 at the token endpoint: the requested resources must be among those granted;
-/// the token is then audience-restricted to them.
-fn narrow_resources(p: &Params, granted: &[String]) -> Result<Vec<String>, OAuthError> {
-    let asked = p.all("resource");
-    if asked.is_empty() {
-        return Ok(granted.to_vec());
-    }
-    let mut out: Vec<String> = Vec::new();
-    for r in asked {
-        if !granted.iter().any(|g| g == r) {
-            return Err(OAuthError::new(ErrorCode::InvalidTarget, format!("resource {r:?} was not granted")));
-        }
-        if !out.iter().any(|o| o == r) {
-            out.push(r.to_owned());
-        }
-    }
-    Ok(out)
-}
-
-/// A `scope` parameter may only narrow what was granted (RFC 6749 §6).
-fn narrow_scopes(p: &Params, granted: &[String]) -> Result<Vec<String>, OAuthError> {
-    match p.single("scope")? {
-        None => Ok(granted.to_vec()),
-        Some(s) => {
-            let asked = scope::split(s);
-            if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
-                return Err(OAuthError::invalid_scope(format!("scope {extra:?} was not granted")));
-            }
-            Ok(asked)
-        }
     }
 }
 

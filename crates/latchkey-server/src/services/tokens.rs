@@ -6,6 +6,7 @@ use latchkey_core::client::{AccessTokenFormat, Client};
 use latchkey_core::crypto::{b64url, random_bytes};
 use latchkey_core::directory::User;
 use latchkey_core::jws;
+use latchkey_core::lifetimes::{ID_TOKEN_TTL_SECONDS, REFRESH_TTL_SECONDS};
 use latchkey_core::secret::SecretKind;
 use latchkey_core::signing_key::{KeyStatus, SigningKey};
 use latchkey_core::verify::TokenKind;
@@ -18,11 +19,6 @@ use latchkey_store::StoreError;
 use super::issuer::Issuer;
 use crate::http::error::OAuthFailure;
 use crate::state::AppState;
-
-/// Refresh tokens live 30 days (each rotation starts a new 30 days).
-pub const REFRESH_TTL_SECONDS: i64 = 30 * 24 * 3600;
-/// ID tokens live one hour.
-pub const ID_TOKEN_TTL_SECONDS: i64 = 3600;
 
 /// The plaintext and the record of a new token.
 pub struct Minted {
