@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use crate::Id;
-use crate::grant::GrantedResource;
+use crate::grant::{Grant, GrantedResource};
 use crate::scope::{ScopeCategory, ScopeDefinition};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +146,15 @@ pub fn effective_permissions(
     out
 }
 
+/// Remembered consent: a grant of this client to this user that already covers every
+/// requested scope, on a resource where the user may still grant them (any such grant, not
+/// only the newest).
+pub fn covering_grant<'a>(grants: &'a [Grant], scopes: &[String], choices: &[ResourceChoice]) -> Option<&'a Grant> {
+    grants
+        .iter()
+        .find(|g| scopes.iter().all(|s| g.scopes.contains(s)) && choices.iter().any(|c| c.resource == g.resource))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +245,55 @@ mod tests {
         );
         let org = GrantedResource::Organization(Id::from_i64(10));
         assert_eq!(effective_permissions(&["org:read".into()], &defs, org, me, &m), ["org:read"]);
+    }
+
+    #[test]
+    fn remembered_consent_needs_every_scope_on_a_resource_still_grantable() {
+        let user = GrantedResource::User(Id::from_i64(1));
+        let org = GrantedResource::Organization(Id::from_i64(10));
+        let other_org = GrantedResource::Organization(Id::from_i64(11));
+        let grant = |id: i64, resource: GrantedResource, scopes: &[&str]| Grant {
+            id: Id::from_i64(id),
+            deployment_id: Id::from_i64(1),
+            app_id: Id::from_i64(1),
+            app_slug: "acme".into(),
+            client_record_id: Id::from_i64(1),
+            client_id: "c".into(),
+            user_id: Id::from_i64(1),
+            resource,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            status: crate::grant::GrantStatus::Active,
+            granted_at: crate::Timestamp::from_millis(0),
+            expires_at: None,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            last_used_at: None,
+            created_at: crate::Timestamp::from_millis(0),
+            updated_at: crate::Timestamp::from_millis(0),
+        };
+        let choice = |resource| ResourceChoice {
+            resource,
+            kind: "x",
+            label: String::new(),
+        };
+        let grants = [grant(1, org, &["read"]), grant(2, user, &["read", "write"])];
+        // (requested scopes, resources the user may grant on now, the covering grant's id)
+        let cases: &[(&[&str], &[GrantedResource], Option<i64>)] = &[
+            (&["read"], &[user, org], Some(1)),
+            (&["read", "write"], &[user, org], Some(2)),
+            (&["read", "write"], &[org], None),
+            (&["read"], &[user], Some(2)),
+            (&["read"], &[other_org], None),
+            (&["admin"], &[user, org], None),
+            (&[], &[org], Some(1)),
+            (&["read"], &[], None),
+        ];
+        for (scopes, grantable, want) in cases {
+            let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+            let choices: Vec<ResourceChoice> = grantable.iter().map(|r| choice(*r)).collect();
+            let got = covering_grant(&grants, &scopes, &choices).map(|g| g.id.get());
+            assert_eq!(got, *want, "{scopes:?} on {grantable:?}");
+        }
     }
 }

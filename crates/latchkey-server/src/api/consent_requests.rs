@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use latchkey_core::authorize::is_oidc_scope;
 use latchkey_core::consent;
 use latchkey_core::grant::GrantedResource;
+use latchkey_core::lifetimes::SESSION_TTL_SECONDS;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::{Id, ValidationErrors};
 use latchkey_store::consents::{ConsentRequest, ConsentStatus, Denial};
@@ -18,7 +19,6 @@ use serde_json::{Value, json};
 use crate::api::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, OptionalJson};
-use crate::runtime::interaction::SESSION_TTL_SECONDS;
 use crate::state::AppState;
 
 async fn load(state: &AppState, caller: &Caller, handoff: &str) -> ApiResult<ConsentRequest> {

@@ -16,15 +16,3 @@ pub mod registration;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
-
-#[cfg(test)]
-mod tests {
-    /// `interaction` still defines its own two lifetimes (it is being rewritten elsewhere);
-    /// until it uses `latchkey_core::lifetimes`, they must not drift apart.
-    #[test]
-    fn interaction_lifetimes_match_core() {
-        use latchkey_core::lifetimes;
-        assert_eq!(super::interaction::CODE_TTL_SECONDS, lifetimes::CODE_TTL_SECONDS);
-        assert_eq!(super::interaction::SESSION_TTL_SECONDS, lifetimes::SESSION_TTL_SECONDS);
-    }
-}
