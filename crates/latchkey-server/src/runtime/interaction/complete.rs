@@ -1,7 +1,6 @@
 //! `GET /oauth/consent/complete`: finishes a transaction decided through the backend API (an
 //! external consent page accepted or rejected it) and sends the browser back to the client.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -10,9 +9,8 @@ use latchkey_core::oauth::ErrorCode;
 use latchkey_store::consents::{Approval, ConsentStatus};
 
 use super::approval::{Approved, finish};
-use super::transaction::{Stage, load};
+use super::transaction::{Stage, opened};
 use crate::http::error::PageError;
-use crate::http::extract::browser_params;
 use crate::runtime::authorize::{branding, error_to_request};
 use crate::runtime::issuer::HostedIssuer;
 use crate::state::AppState;
@@ -25,8 +23,7 @@ pub async fn complete(
 ) -> Result<Response, PageError> {
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
-    let p = browser_params(&Method::GET, &uri, &headers, &Bytes::new()).unwrap_or_default();
-    let t = load(&state, &iss, &headers, &p, Stage::Any).await?;
+    let t = opened(&state, &iss, &uri, &headers, Stage::Any).await?;
     let req = t.req().clone();
     match (
         t.consent.status,

@@ -20,9 +20,8 @@ use serde::Serialize;
 
 use super::approval::{Approved, finish};
 use super::login::login_page;
-use super::transaction::{Stage, Transaction, current_session, load};
+use super::transaction::{Form, Stage, Transaction, current_session, opened, submitted};
 use crate::http::error::PageError;
-use crate::http::extract::browser_params;
 use crate::http::pages;
 use crate::runtime::authorize::{branding, error_to_request};
 use crate::runtime::issuer::HostedIssuer;
@@ -103,6 +102,28 @@ fn approval(t: &Transaction, session: &Session, user: &User, resource: GrantedRe
     }
 }
 
+/// Records the signed-in user's denial (with a `consent.denied` event carrying `event`, when
+/// given); false when someone answered the transaction first.
+async fn deny(
+    state: &AppState,
+    t: &Transaction,
+    session: &Session,
+    user: &User,
+    event: Option<serde_json::Value>,
+) -> Result<bool, PageError> {
+    let denial = Denial {
+        user_id: Some(user.id),
+        session_id: Some(session.id),
+        answered: true,
+        event,
+    };
+    state
+        .store
+        .deny_consent(&t.consent, &denial, &Actor::user(user.id, Some(&user.email)), &t.client.client_id)
+        .await
+        .map_err(|e| PageError::server_error(format_args!("recording the denial of {}: {e}", t.consent.id)))
+}
+
 pub async fn init(
     State(state): State<AppState>,
     HostedIssuer(iss): HostedIssuer,
@@ -111,8 +132,7 @@ pub async fn init(
 ) -> Result<Response, PageError> {
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
-    let p = browser_params(&Method::GET, &uri, &headers, &Bytes::new()).unwrap_or_default();
-    let t = load(&state, &iss, &headers, &p, Stage::Pending).await?;
+    let t = opened(&state, &iss, &uri, &headers, Stage::Pending).await?;
     let req = t.req().clone();
     let now = state.clock.now();
     let session = current_session(&state, &iss, &headers).await.map_err(|e| page(e.into()))?;
@@ -168,22 +188,7 @@ pub async fn init(
     if choices.is_empty() {
         // Nobody chose to deny, so no consent.denied event. Should someone else have answered
         // meanwhile, the client still learns that this request got no access.
-        let denial = Denial {
-            user_id: Some(user.id),
-            session_id: Some(session.id),
-            answered: true,
-            event: None,
-        };
-        state
-            .store
-            .deny_consent(&t.consent, &denial, &Actor::user(user.id, Some(&user.email)), &t.client.client_id)
-            .await
-            .map_err(|e| {
-                page(PageError::server_error(format_args!(
-                    "recording the denial of {}: {e}",
-                    t.consent.id
-                )))
-            })?;
+        deny(&state, &t, &session, &user, None).await.map_err(page)?;
         return Ok(error_to_request(
             &iss,
             &req,
@@ -202,48 +207,24 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
-    let Some(p) = browser_params(&Method::POST, &Default::default(), &headers, &body) else {
-        return Err(page(PageError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Invalid request",
-            "Submit the consent form.",
-        )));
-    };
-    let t = load(&state, &iss, &headers, &p, Stage::Pending).await?;
-    let refused = |detail: &'static str| page(PageError::new(StatusCode::FORBIDDEN, "Request refused", detail));
-    if !t.csrf_ok(&state, &p) {
-        return Err(refused(
-            "The form was not submitted from this consent page. Start again from the application.",
-        ));
-    }
+    let (t, p) = submitted(&state, &iss, &headers, &body, Form::Consent).await?;
     // The decision must come from the session that was shown the page.
     let Some((session, user)) = current_session(&state, &iss, &headers)
         .await
         .map_err(|e| page(e.into()))?
         .filter(|(s, _)| t.consent.session_id == Some(s.id))
     else {
-        return Err(refused("Your session changed. Start again from the application."));
+        return Err(page(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "Your session changed. Start again from the application.",
+        )));
     };
     let req = t.req().clone();
     match p.single("decision").ok().flatten() {
         Some("deny") => {
-            let denial = Denial {
-                user_id: Some(user.id),
-                session_id: Some(session.id),
-                answered: true,
-                event: Some(serde_json::json!({"scopes": req.scopes})),
-            };
-            let denied = state
-                .store
-                .deny_consent(&t.consent, &denial, &Actor::user(user.id, Some(&user.email)), &t.client.client_id)
-                .await
-                .map_err(|e| {
-                    page(PageError::server_error(format_args!(
-                        "recording the denial of {}: {e}",
-                        t.consent.id
-                    )))
-                })?;
-            if !denied {
+            let event = serde_json::json!({"scopes": req.scopes});
+            if !deny(&state, &t, &session, &user, Some(event)).await.map_err(page)? {
                 return Err(page(PageError::already_answered()));
             }
             Ok(error_to_request(&iss, &req, ErrorCode::AccessDenied, "the user denied access"))

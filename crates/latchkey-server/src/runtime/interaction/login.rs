@@ -14,10 +14,9 @@ use latchkey_core::password;
 use latchkey_core::secret::SecretKind;
 use minijinja::context;
 
-use super::transaction::{Stage, Transaction, load};
+use super::transaction::{Form, Transaction, submitted};
 use crate::http::cookies;
 use crate::http::error::PageError;
-use crate::http::extract::browser_params;
 use crate::http::pages;
 use crate::runtime::authorize::{branding, redirect};
 use crate::runtime::issuer::HostedIssuer;
@@ -55,21 +54,7 @@ pub async fn login(
 ) -> Result<Response, PageError> {
     let b = branding(&iss);
     let page = |e: PageError| e.branded(&b);
-    let Some(p) = browser_params(&Method::POST, &Default::default(), &headers, &body) else {
-        return Err(page(PageError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Invalid request",
-            "Submit the sign-in form.",
-        )));
-    };
-    let t = load(&state, &iss, &headers, &p, Stage::Pending).await?;
-    if !t.csrf_ok(&state, &p) {
-        return Err(page(PageError::new(
-            StatusCode::FORBIDDEN,
-            "Request refused",
-            "The form was not submitted from this sign-in page. Start again from the application.",
-        )));
-    }
+    let (t, p) = submitted(&state, &iss, &headers, &body, Form::SignIn).await?;
     let email = p.single("email").ok().flatten().unwrap_or("").trim().to_lowercase();
     let pw = p.single("password").ok().flatten().unwrap_or("").to_owned();
     if state.throttles.login.len() > 10_000 {

@@ -1,6 +1,7 @@
 //! A loaded, checked consent transaction, its CSRF token, and the browser's live session.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use latchkey_core::Id;
 use latchkey_core::authorize::AuthorizationRequest;
 use latchkey_core::client::Client;
@@ -14,6 +15,7 @@ use latchkey_store::sessions::Session;
 
 use crate::http::cookies;
 use crate::http::error::PageError;
+use crate::http::extract::browser_params;
 use crate::runtime::authorize::branding;
 use crate::services::issuer::Issuer;
 use crate::state::AppState;
@@ -32,7 +34,7 @@ impl Transaction {
     }
 
     /// Whether a submitted form carries this transaction's CSRF token.
-    pub fn csrf_ok(&self, state: &AppState, p: &Params) -> bool {
+    fn csrf_ok(&self, state: &AppState, p: &Params) -> bool {
         let sent = p.single("csrf_token").ok().flatten().unwrap_or("");
         constant_time_eq(sent.as_bytes(), self.csrf(state).as_bytes())
     }
@@ -60,7 +62,7 @@ pub enum Stage {
 }
 
 /// Loads the transaction named by the `handoff_id` parameter.
-pub async fn load(state: &AppState, iss: &Issuer, headers: &HeaderMap, p: &Params, stage: Stage) -> Result<Transaction, PageError> {
+async fn load(state: &AppState, iss: &Issuer, headers: &HeaderMap, p: &Params, stage: Stage) -> Result<Transaction, PageError> {
     let b = branding(iss);
     let gone = || {
         PageError::new(
@@ -110,6 +112,44 @@ pub async fn load(state: &AppState, iss: &Issuer, headers: &HeaderMap, p: &Param
         client,
         browser,
     })
+}
+
+/// Loads the transaction a GET names in its query (`init`, `complete`).
+pub async fn opened(state: &AppState, iss: &Issuer, uri: &Uri, headers: &HeaderMap, stage: Stage) -> Result<Transaction, PageError> {
+    let p = browser_params(&Method::GET, uri, headers, &Bytes::new()).unwrap_or_default();
+    load(state, iss, headers, &p, stage).await
+}
+
+/// Which hosted form a POST submits.
+#[derive(Clone, Copy)]
+pub enum Form {
+    SignIn,
+    Consent,
+}
+
+/// The pending transaction a hosted form was submitted for, and the form's fields: the body
+/// must be a form, name a live transaction of this browser, and carry its CSRF token.
+pub async fn submitted(
+    state: &AppState,
+    iss: &Issuer,
+    headers: &HeaderMap,
+    body: &Bytes,
+    form: Form,
+) -> Result<(Transaction, Params), PageError> {
+    let b = branding(iss);
+    let (submit, page) = match form {
+        Form::SignIn => ("Submit the sign-in form.", "sign-in page"),
+        Form::Consent => ("Submit the consent form.", "consent page"),
+    };
+    let Some(p) = browser_params(&Method::POST, &Uri::default(), headers, body) else {
+        return Err(PageError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Invalid request", submit).branded(&b));
+    };
+    let t = load(state, iss, headers, &p, Stage::Pending).await?;
+    if !t.csrf_ok(state, &p) {
+        let detail = format!("The form was not submitted from this {page}. Start again from the application.");
+        return Err(PageError::new(StatusCode::FORBIDDEN, "Request refused", detail).branded(&b));
+    }
+    Ok((t, p))
 }
 
 /// The live session in this browser for the app's deployment, with its (active) user.
