@@ -18,6 +18,7 @@ pub mod directory;
 pub mod gateway;
 pub mod grant;
 pub mod id;
+pub mod introspection;
 pub mod jws;
 pub mod lifetimes;
 pub mod oauth;

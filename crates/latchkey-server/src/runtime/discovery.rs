@@ -24,6 +24,8 @@ pub fn metadata(iss: &Issuer) -> Value {
         .flat_map(|m| m.signing_algs().iter().copied())
         .collect();
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+    // Public clients may revoke their tokens (RFC 7009) but not introspect (RFC 7662 §4).
+    let confidential: Vec<&str> = auth_methods.iter().copied().filter(|m| *m != AuthMethod::None.as_str()).collect();
     let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
     scopes.extend(iss.app.active_scopes().map(str::to_owned));
     let mut m = json!({
@@ -41,7 +43,7 @@ pub fn metadata(iss: &Issuer) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": confidential,
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,

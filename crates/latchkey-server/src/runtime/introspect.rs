@@ -5,6 +5,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use latchkey_core::client::AuthMethod;
+use latchkey_core::introspection::{self, Asker};
 use latchkey_core::oauth::OAuthError;
 use latchkey_core::resource_server::{CREDENTIAL_PREFIX, ResourceServer};
 use latchkey_core::scope;
@@ -26,12 +28,25 @@ pub async fn introspect(
     OAuthForm(p): OAuthForm,
 ) -> Result<Json<Value>, OAuthFailure> {
     let (state, iss, headers) = (&state, &iss, &headers);
-    // Resource servers introspect with their own credentials and see only their tokens.
-    let audience = match client_auth::secret_credentials(headers, &p).filter(|(id, _)| id.starts_with(CREDENTIAL_PREFIX)) {
+    // Resource servers introspect with their own credentials; clients must be confidential.
+    let server = match client_auth::secret_credentials(headers, &p).filter(|(id, _)| id.starts_with(CREDENTIAL_PREFIX)) {
         Some((id, secret)) => Some(authenticate_resource_server(state, iss, headers, &id, &secret).await?),
+        None => None,
+    };
+    let asker = match &server {
+        Some(rs) => Asker::ResourceServer {
+            identifier: &rs.identifier,
+            require_binding: rs.require_binding,
+        },
         None => {
-            client_auth::authenticate(state, iss, headers, &p, &iss.url("/oauth/introspect")).await?;
-            None
+            let c = client_auth::authenticate(state, iss, headers, &p, &iss.url("/oauth/introspect")).await?;
+            if c.config.auth_method() == AuthMethod::None {
+                return Err(OAuthFailure::client(
+                    OAuthError::invalid_client("public clients cannot use the introspection endpoint"),
+                    false,
+                ));
+            }
+            Asker::Client(c.id)
         }
     };
     let token = p.required("token")?;
@@ -47,11 +62,8 @@ pub async fn introspect(
     if t.app_id != iss.app.id {
         return Ok(inactive());
     }
-    if let Some(rs) = &audience {
-        let mine = t.resources.iter().any(|r| r == &rs.identifier) || (t.resources.is_empty() && !rs.require_binding);
-        if !mine {
-            return Ok(inactive());
-        }
+    if !introspection::visible_to(&t, asker) {
+        return Ok(inactive());
     }
     let aud = tokens::audience(&t.resources, &t.client_id);
     let mut body = json!({
@@ -70,10 +82,12 @@ pub async fn introspect(
     if let Some(sid) = t.session_id {
         body["sid"] = json!(sid.to_string());
     }
-    match state.store.user(t.deployment_id, t.user_id).await {
-        Ok(user) => body["username"] = json!(user.email),
-        Err(StoreError::NotFound(_)) => {}
-        Err(e) => return Err(e.into()),
+    if introspection::discloses_email(&t.scopes) {
+        match state.store.user(t.deployment_id, t.user_id).await {
+            Ok(user) => body["username"] = json!(user.email),
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(Json(body))
 }

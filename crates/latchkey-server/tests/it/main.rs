@@ -13,6 +13,7 @@ mod compat_wacht_backend_gateway;
 mod compat_wacht_rs;
 mod consent_atomicity;
 mod gateway;
+mod introspection;
 mod malformed;
 mod management;
 mod mcp_conformance;
