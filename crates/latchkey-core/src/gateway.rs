@@ -33,8 +33,10 @@ pub struct CheckContext<'a> {
 /// A decision on a token that is good for this caller and resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
-    /// Effective permissions: scopes plus the directory permissions mapped from them that the
-    /// user still holds on the granted resource.
+    /// The token's scopes that still hold ([`verify::standing_scopes`]).
+    pub scopes: Vec<String>,
+    /// Effective permissions: those scopes plus the directory permissions mapped from them that
+    /// the user still holds on the granted resource.
     pub permissions: Vec<String>,
     /// Required permissions the token lacks (empty when allowed).
     pub missing: Vec<String>,
@@ -77,7 +79,8 @@ pub fn decide(ctx: &CheckContext<'_>, req: &CheckRequest<'_>, now: Timestamp) ->
         return Err(DenyReason::WrongTenant);
     }
     let server = match_resource(&t.resources, ctx.servers, req.resource)?;
-    let permissions = effective_permissions(&t.scopes, ctx.scope_defs, t.granted_resource, t.user_id, ctx.memberships);
+    let scopes = verify::standing_scopes(t, ctx.scope_defs, ctx.memberships)?;
+    let permissions = effective_permissions(&scopes, ctx.scope_defs, t.granted_resource, t.user_id, ctx.memberships);
     let missing = req
         .required_permissions
         .iter()
@@ -85,6 +88,7 @@ pub fn decide(ctx: &CheckContext<'_>, req: &CheckRequest<'_>, now: Timestamp) ->
         .cloned()
         .collect();
     Ok(Decision {
+        scopes,
         permissions,
         missing,
         oauth_resource: server.map(|s| s.identifier.clone()).or_else(|| match t.resources.as_slice() {

@@ -1,10 +1,13 @@
 //! THE verification decision: whether a presented token is good right now. Introspection,
-//! userinfo and the gateway all call [`check_token`]; its reasons for saying no are an enum,
-//! checked in a fixed order so the most fundamental problem is the one reported.
+//! userinfo, the refresh grant and the gateway all call [`check_token`] and then
+//! [`standing_scopes`]; the reasons for saying no are an enum, checked in a fixed order so the
+//! most fundamental problem is the one reported.
 
 use serde::Serialize;
 
+use crate::consent::{Memberships, scope_holds_on};
 use crate::grant::GrantedResource;
+use crate::scope::ScopeDefinition;
 use crate::{Id, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -128,6 +131,35 @@ pub fn check_token(state: Option<&TokenState>, now: Timestamp) -> Result<&TokenS
     Ok(s)
 }
 
+/// The scopes of a good token that still hold now, given the user's memberships: a grant on
+/// an organization or workspace dies with the user's membership of it, and an organization or
+/// workspace scope holds only while the user has its mapped permission there (an ex-member or
+/// downgraded user keeps nothing of what they lost). Scopes the app does not define (the
+/// OpenID ones) concern the user and stay. A token left with no scope is refused.
+pub fn standing_scopes(t: &TokenState, defs: &[ScopeDefinition], m: &Memberships) -> Result<Vec<String>, DenyReason> {
+    let member = match t.granted_resource {
+        GrantedResource::User(u) => u == t.user_id,
+        GrantedResource::Organization(o) => m.org(o).is_some(),
+        GrantedResource::Workspace(w) => m.workspace(w).is_some(),
+    };
+    if !member {
+        return Err(DenyReason::GrantRevoked);
+    }
+    let held: Vec<String> = t
+        .scopes
+        .iter()
+        .filter(|s| match defs.iter().find(|d| &d.scope == *s) {
+            Some(def) => scope_holds_on(def, t.granted_resource, t.user_id, m),
+            None => true,
+        })
+        .cloned()
+        .collect();
+    if held.is_empty() {
+        return Err(DenyReason::GrantRevoked);
+    }
+    Ok(held)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +216,54 @@ mod tests {
         s.app_active = false;
         s.revoked = true;
         assert_eq!(check_token(Some(&s), now).unwrap_err(), DenyReason::Revoked);
+    }
+
+    #[test]
+    fn scopes_stand_only_while_the_membership_and_permission_do() {
+        use crate::consent::OrgMembership;
+        use crate::scope::{ScopeCategory, ScopeMapping};
+        let org = Id::from_i64(10);
+        let mut org_read = ScopeDefinition::bare("org:read");
+        org_read.set_mapping(ScopeMapping::new(ScopeCategory::Organization, Some("projects:view"), None, "").unwrap());
+        let defs = [org_read, ScopeDefinition::bare("read")];
+        let member = |perms: &[&str]| Memberships {
+            organizations: vec![OrgMembership {
+                membership_id: Id::from_i64(100),
+                organization_id: org,
+                name: "Acme".into(),
+                permissions: perms.iter().map(|p| p.to_string()).collect(),
+            }],
+            workspaces: vec![],
+        };
+        let none = Memberships::default();
+        let token = |resource: GrantedResource, scopes: &[&str]| TokenState {
+            granted_resource: resource,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..good()
+        };
+        let on_org = GrantedResource::Organization(org);
+        let personal = GrantedResource::User(Id::from_i64(4));
+        // (token, memberships, expected standing scopes or the deny reason)
+        let cases: Vec<(TokenState, Memberships, Result<Vec<&str>, DenyReason>)> = vec![
+            (
+                token(on_org, &["org:read", "openid"]),
+                member(&["projects:view"]),
+                Ok(vec!["org:read", "openid"]),
+            ),
+            (token(on_org, &["org:read", "openid"]), none.clone(), Err(DenyReason::GrantRevoked)),
+            (token(on_org, &["org:read", "read"]), member(&[]), Ok(vec!["read"])),
+            (token(on_org, &["org:read"]), member(&[]), Err(DenyReason::GrantRevoked)),
+            (token(on_org, &["org:read", "openid"]), member(&[]), Ok(vec!["openid"])),
+            (token(personal, &["read", "openid"]), none.clone(), Ok(vec!["read", "openid"])),
+            (
+                token(GrantedResource::User(Id::from_i64(99)), &["read"]),
+                none,
+                Err(DenyReason::GrantRevoked),
+            ),
+        ];
+        for (t, m, want) in cases {
+            let want = want.map(|v| v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(standing_scopes(&t, &defs, &m), want, "{:?} on {:?}", t.scopes, t.granted_resource);
+        }
     }
 }

@@ -236,7 +236,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     };
     let mut metadata = json!({
         "principal_type": "oauth_access_token",
-        "scopes": t.scopes,
+        "scopes": decision.scopes,
         "oauth_resource": decision.oauth_resource,
         "granted_resource": t.granted_resource.to_string(),
         "expires_at": t.expires_at,
@@ -252,7 +252,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: &Bytes, rid: &str) -> 
     hdrs.insert("x-wacht-oauth-issuer", issuer.clone());
     hdrs.insert("x-wacht-principal-type", "oauth_access_token".to_owned());
     hdrs.insert("x-wacht-deployment-id", s(t.deployment_id));
-    hdrs.insert("x-wacht-scopes", scope::join(&t.scopes));
+    hdrs.insert("x-wacht-scopes", scope::join(&decision.scopes));
     hdrs.insert("x-wacht-permissions", decision.permissions.join(" "));
     hdrs.insert("x-wacht-user-id", s(t.user_id));
     if let Some(r) = &decision.oauth_resource {

@@ -62,13 +62,16 @@ pub async fn introspect(
     if t.app_id != iss.app.id {
         return Ok(inactive());
     }
-    if !introspection::visible_to(&t, asker) {
+    if !introspection::visible_to(t, asker) {
         return Ok(inactive());
     }
+    let Ok(scopes) = tokens::standing_scopes(state, &iss.app, t).await? else {
+        return Ok(inactive());
+    };
     let aud = tokens::audience(&t.resources, &t.client_id);
     let mut body = json!({
         "active": true,
-        "scope": scope::join(&t.scopes),
+        "scope": scope::join(&scopes),
         "client_id": t.client_id,
         "sub": t.user_id.to_string(),
         "exp": t.expires_at.seconds(),
@@ -82,7 +85,7 @@ pub async fn introspect(
     if let Some(sid) = t.session_id {
         body["sid"] = json!(sid.to_string());
     }
-    if introspection::discloses_email(&t.scopes) {
+    if introspection::discloses_email(&scopes) {
         match state.store.user(t.deployment_id, t.user_id).await {
             Ok(user) => body["username"] = json!(user.email),
             Err(StoreError::NotFound(_)) => {}

@@ -224,11 +224,13 @@ async fn refresh_token(state: &AppState, iss: &Issuer, client: &Client, p: &Para
     // The verification core decides whether the token (and its grant, client, app, session
     // and user) is still good.
     let token_state = state.store.token_state(&hash).await?;
-    if let Err(reason) = verify::check_token(token_state.as_ref(), now) {
-        return Err(invalid_grant(&format!("the refresh token is not valid ({})", reason.as_str())));
-    }
+    let standing = match verify::check_token(token_state.as_ref(), now) {
+        Ok(t) => tokens::standing_scopes(state, &iss.app, t).await?,
+        Err(reason) => Err(reason),
+    };
+    let held = standing.map_err(|reason| invalid_grant(&format!("the refresh token is not valid ({})", reason.as_str())))?;
     let access_ctx = TokenContext {
-        scopes: narrow_scopes(p, &old.context.scopes)?,
+        scopes: narrow_scopes(p, &held)?,
         resources: narrow_resources(p, &old.context.resources)?,
         ..old.context.clone()
     };
@@ -297,13 +299,20 @@ async fn replayed(
         if let (true, Some(successor)) = (current, opened) {
             let successor_hash = state.hasher.hash(&successor);
             let token_state = state.store.token_state(&successor_hash).await?;
-            if verify::check_token(token_state.as_ref(), now).is_ok() {
-                let access = tokens::access_token(state, iss, client, &old.context).await?;
-                state.store.add_token(&old.context, &access.record, succ_id).await?;
+            if let Ok(t) = verify::check_token(token_state.as_ref(), now) {
+                let held = tokens::standing_scopes(state, &iss.app, t)
+                    .await?
+                    .map_err(|reason| invalid_grant(&format!("the refresh token is not valid ({})", reason.as_str())))?;
+                let ctx = TokenContext {
+                    scopes: held,
+                    ..old.context.clone()
+                };
+                let access = tokens::access_token(state, iss, client, &ctx).await?;
+                state.store.add_token(&ctx, &access.record, succ_id).await?;
                 return Ok(token_response(
                     &access.plain,
                     client.config.access_token_ttl_seconds,
-                    &old.context.scopes,
+                    &ctx.scopes,
                     Some(&Secret::new(successor)),
                     None,
                 ));

@@ -48,7 +48,11 @@ pub async fn userinfo(
     if t.kind != TokenKind::Access || t.app_id != iss.app.id {
         return invalid("not an access token of this issuer");
     }
-    if !t.scopes.iter().any(|s| s == "openid") {
+    let scopes = match tokens::standing_scopes(&state, &iss.app, t).await? {
+        Ok(scopes) => scopes,
+        Err(reason) => return invalid(&format!("the access token is not valid ({})", reason.as_str())),
+    };
+    if !scopes.iter().any(|s| s == "openid") {
         return Err(OAuthFailure::bearer(
             StatusCode::FORBIDDEN,
             Some("insufficient_scope"),
@@ -62,6 +66,6 @@ pub async fn userinfo(
         Err(e) => return Err(e.into()),
     };
     let mut claims = json!({"sub": user.id.to_string()});
-    tokens::add_user_claims(&mut claims, &user, &t.scopes);
+    tokens::add_user_claims(&mut claims, &user, &scopes);
     Ok(Json(claims))
 }

@@ -2,6 +2,7 @@
 //! JWT access tokens, refresh tokens, and OpenID Connect ID tokens signed with the app's
 //! active key. Also the reverse: turning a presented token into the hash it is stored under.
 
+use latchkey_core::app::App;
 use latchkey_core::client::{AccessTokenFormat, Client};
 use latchkey_core::crypto::{b64url, random_bytes};
 use latchkey_core::directory::User;
@@ -9,7 +10,7 @@ use latchkey_core::jws;
 use latchkey_core::lifetimes::{ID_TOKEN_TTL_SECONDS, REFRESH_TTL_SECONDS};
 use latchkey_core::secret::SecretKind;
 use latchkey_core::signing_key::{KeyStatus, SigningKey};
-use latchkey_core::verify::TokenKind;
+use latchkey_core::verify::{self, DenyReason, TokenKind, TokenState};
 use latchkey_core::{Id, Secret, scope};
 use latchkey_store::tokens::{NewToken, TokenContext};
 use serde_json::{Value, json};
@@ -226,4 +227,12 @@ pub async fn presented_hash(state: &AppState, iss: &Issuer, token: &str) -> Resu
     let jti = verify_own_jwt(&keys, &iss.issuer, token, &["iss", "jti"])
         .and_then(|claims| claims.get("jti").and_then(Value::as_str).map(|jti| jwt_hash(state, jti)));
     Ok(jti)
+}
+
+/// The second half of the verification core for a token that passed `verify::check_token`:
+/// the scopes that still hold given the user's memberships now (the memberships come from the
+/// generation-checked cache, so a removal is seen at once).
+pub async fn standing_scopes(state: &AppState, app: &App, t: &TokenState) -> Result<Result<Vec<String>, DenyReason>, StoreError> {
+    let memberships = state.caches.memberships(&state.store, t.deployment_id, t.user_id).await?;
+    Ok(verify::standing_scopes(t, &app.scopes, &memberships))
 }

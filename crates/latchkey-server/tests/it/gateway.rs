@@ -252,16 +252,18 @@ async fn archiving_and_remapping_scopes_flip_the_next_check() {
     assert!(r["identity"]["organization_membership_id"].is_string());
     assert_eq!(r["permissions"], json!(["write", "projects:edit"]));
 
-    // The user loses the permission in the organization: the mapped permission goes at once.
+    // The user loses the permission in the organization: the organization scope that needed
+    // it no longer holds, and with no scope left the token is refused at once.
     s.patch(
         &format!("/organizations/{org_id}/memberships/{}", st.user_id),
         json!({"permissions": []}),
     )
     .await;
-    let (_, r, _) = check(&s, at, "mcp", &["projects:edit"]).await;
+    let (status, r, _) = check(&s, at, "mcp", &["projects:edit"]).await;
     assert_eq!(
-        (r["allowed"].as_bool(), r["reason"].as_str()),
-        (Some(false), Some("permission_denied"))
+        (status, r["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("grant_revoked")),
+        "{r}"
     );
     s.patch(
         &format!("/organizations/{org_id}/memberships/{}", st.user_id),
@@ -270,14 +272,18 @@ async fn archiving_and_remapping_scopes_flip_the_next_check() {
     .await;
     assert_eq!(check(&s, at, "mcp", &["projects:edit"]).await.1["allowed"], true);
 
-    // Remapping the scope to another permission.
+    // Remapping the scope to a permission the user does not have: it no longer holds either.
     s.post(
         "/oauth/apps/acme/scopes/write/mapping",
         json!({"category": "organization", "organization_permission": "projects:admin"}),
     )
     .await;
-    let (_, r, _) = check(&s, at, "mcp", &["projects:edit"]).await;
-    assert_eq!(r["reason"], "permission_denied");
+    let (status, r, _) = check(&s, at, "mcp", &["projects:edit"]).await;
+    assert_eq!(
+        (status, r["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("grant_revoked")),
+        "{r}"
+    );
     // Archiving the scope: it no longer maps to anything.
     s.post(
         "/oauth/apps/acme/scopes/write/mapping",

@@ -12,6 +12,7 @@ mod compat_wacht_backend;
 mod compat_wacht_backend_gateway;
 mod compat_wacht_rs;
 mod consent_atomicity;
+mod ex_members;
 mod gateway;
 mod introspection;
 mod malformed;
