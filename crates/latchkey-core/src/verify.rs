@@ -244,7 +244,8 @@ mod tests {
         let on_org = GrantedResource::Organization(org);
         let personal = GrantedResource::User(Id::from_i64(4));
         // (token, memberships, expected standing scopes or the deny reason)
-        let cases: Vec<(TokenState, Memberships, Result<Vec<&str>, DenyReason>)> = vec![
+        type Case = (TokenState, Memberships, Result<Vec<&'static str>, DenyReason>);
+        let cases: Vec<Case> = vec![
             (
                 token(on_org, &["org:read", "openid"]),
                 member(&["projects:view"]),
