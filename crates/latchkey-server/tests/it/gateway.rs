@@ -51,8 +51,9 @@ async fn an_allowed_check_has_the_sdk_wire_shape() {
     let mut b = Browser::new();
     let t = token(&s, &st, &mut b, "read write", Some("https://api.acme.test/mcp")).await;
     let at = t["access_token"].as_str().unwrap();
-    let (status, r, _) = check(&s, at, "mcp", &["read"]).await;
+    let (status, r, h) = check(&s, at, "mcp", &["read"]).await;
     assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(h["cache-control"], "no-store");
     assert!(!r["request_id"].as_str().unwrap().is_empty());
     assert_eq!(r["allowed"], true);
     assert!(r["reason"].is_null() && r["blocked_rule"].is_null() && r["retry_after"].is_null());

@@ -87,6 +87,7 @@ impl IntoResponse for GatewayError {
             }
         };
         let mut r = (status, axum::Json(body)).into_response();
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if challenge {
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"latchkey\""));
