@@ -133,7 +133,6 @@ mod tests {
     use super::*;
     use crate::consent::{OrgMembership, WorkspaceMembership};
     use crate::scope::{ScopeCategory, ScopeMapping};
-    use crate::verify::TokenKind;
 
     fn server(id: &str, aliases: &[&str], require_binding: bool) -> ResourceServer {
         ResourceServer {
@@ -181,28 +180,9 @@ mod tests {
 
     fn token(resource: GrantedResource, scopes: &[&str]) -> TokenState {
         TokenState {
-            id: Id::from_i64(1),
-            kind: TokenKind::Access,
-            deployment_id: Id::from_i64(1),
-            app_id: Id::from_i64(1),
-            app_slug: "acme".into(),
-            client_record_id: Id::from_i64(3),
-            client_id: "lkc_x".into(),
-            user_id: Id::from_i64(7),
-            grant_id: Id::from_i64(5),
-            session_id: None,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            resources: vec![],
             granted_resource: resource,
-            auth_time: None,
-            issued_at: Timestamp::from_millis(0),
-            expires_at: Timestamp::from_millis(10_000),
-            revoked: false,
-            grant_active: true,
-            client_active: true,
-            app_active: true,
-            session_ended: false,
-            user_disabled: false,
+            ..TokenState::sample()
         }
     }
 

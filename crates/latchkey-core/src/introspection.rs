@@ -39,33 +39,14 @@ pub fn discloses_email(scopes: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Timestamp;
-    use crate::grant::GrantedResource;
 
     fn token(kind: TokenKind, client: i64, resources: &[&str]) -> TokenState {
         TokenState {
-            id: Id::from_i64(1),
             kind,
-            deployment_id: Id::from_i64(1),
-            app_id: Id::from_i64(1),
-            app_slug: "acme".into(),
             client_record_id: Id::from_i64(client),
             client_id: format!("c{client}"),
-            user_id: Id::from_i64(9),
-            grant_id: Id::from_i64(3),
-            session_id: None,
-            scopes: vec!["read".into()],
             resources: resources.iter().map(|r| r.to_string()).collect(),
-            granted_resource: GrantedResource::User(Id::from_i64(9)),
-            auth_time: None,
-            issued_at: Timestamp::from_millis(0),
-            expires_at: Timestamp::from_millis(1),
-            revoked: false,
-            grant_active: true,
-            client_active: true,
-            app_active: true,
-            session_ended: false,
-            user_disabled: false,
+            ..TokenState::sample()
         }
     }
 

@@ -161,10 +161,9 @@ pub fn standing_scopes(t: &TokenState, defs: &[ScopeDefinition], m: &Memberships
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn good() -> TokenState {
+impl TokenState {
+    /// A live access token of user 4 on their personal resource, for the core's unit tests.
+    pub(crate) fn sample() -> TokenState {
         TokenState {
             id: Id::from_i64(1),
             kind: TokenKind::Access,
@@ -189,6 +188,15 @@ mod tests {
             session_ended: false,
             user_disabled: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> TokenState {
+        TokenState::sample()
     }
 
     #[test]

@@ -9,21 +9,21 @@ use latchkey_testkit::oauth::{self, REDIRECT};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// An authorization code for `read` that was just exchanged: (code, verifier, tokens).
+async fn redeemed_code(s: &TestServer, st: &oauth::Setup) -> (String, String, Value) {
+    let (verifier, challenge) = oauth::pkce();
+    let url = oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[]));
+    let code = oauth::code(&mut Browser::new(), s, &url, &st.email).await;
+    let (status, t) = oauth::exchange(s, st, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    (code, verifier, t)
+}
+
 #[tokio::test]
 async fn code_replay_fails_and_kills_what_the_code_issued() {
     let s = TestServer::start().await;
     let st = oauth::setup(&s).await;
-    let (verifier, challenge) = oauth::pkce();
-    let mut b = Browser::new();
-    let code = oauth::code(
-        &mut b,
-        &s,
-        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
-        &st.email,
-    )
-    .await;
-    let (status, t) = oauth::exchange(&s, &st, &code, &verifier).await;
-    assert_eq!(status, StatusCode::OK);
+    let (code, verifier, t) = redeemed_code(&s, &st).await;
     let (status, e) = oauth::exchange(&s, &st, &code, &verifier).await;
     assert_eq!((status, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     for k in ["access_token", "refresh_token"] {
@@ -43,17 +43,7 @@ async fn code_replay_fails_and_kills_what_the_code_issued() {
 async fn code_replay_whose_revocation_fails_fails_the_request() {
     let s = TestServer::start().await;
     let st = oauth::setup(&s).await;
-    let (verifier, challenge) = oauth::pkce();
-    let mut b = Browser::new();
-    let code = oauth::code(
-        &mut b,
-        &s,
-        &oauth::url_of(&st.issuer, &oauth::request(&st.client_id, &challenge, "read", &[])),
-        &st.email,
-    )
-    .await;
-    let (status, t) = oauth::exchange(&s, &st, &code, &verifier).await;
-    assert_eq!(status, StatusCode::OK);
+    let (code, verifier, t) = redeemed_code(&s, &st).await;
     let access = t["access_token"].as_str().unwrap();
 
     s.fail_writes("oauth_tokens", "UPDATE").await;
