@@ -21,7 +21,7 @@ use latchkey_core::grant::GrantedResource;
 use latchkey_core::secret::SecretKind;
 use latchkey_core::verify::TokenKind;
 use latchkey_core::{Clock, Id, Secret, SystemClock};
-use latchkey_server::config::{LogFormat, Settings};
+use latchkey_server::config::Settings;
 use latchkey_store::deployments::DEFAULT_DEPLOYMENT_ID;
 use latchkey_store::grants::NewGrant;
 use latchkey_store::tokens::{NewToken, TokenContext};
@@ -146,18 +146,13 @@ async fn latchkey(dir: &std::path::Path) -> anyhow::Result<(SocketAddr, String, 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let api_key = SecretKind::ApiKey.generate();
-    let settings = Settings {
-        listen: addr,
-        public_url: format!("http://{addr}"),
-        data_dir: dir.to_path_buf(),
-        database_url: format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
-        master_key: MasterKey::generate(),
-        bootstrap_api_key: Some(Secret::new(api_key.expose())),
-        log_format: LogFormat::Text,
-        db_max_connections: 8,
-        cname_target: "localhost".into(),
-        dcr_reap_after: Duration::from_secs(7 * 24 * 3600),
-    };
+    let mut settings = Settings::new(
+        addr,
+        dir.to_path_buf(),
+        format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        MasterKey::generate(),
+    );
+    settings.bootstrap_api_key = Some(Secret::new(api_key.expose()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let server = latchkey_server::build(settings, clock.clone()).await?;
     let router = server.router;

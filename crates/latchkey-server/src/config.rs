@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use ipnet::IpNet;
 use latchkey_core::Secret;
 use latchkey_core::crypto::MasterKey;
 use latchkey_core::secret::SecretKind;
@@ -55,6 +56,9 @@ pub struct ServeArgs {
     /// Hours after which dynamically registered clients that never got a grant are deleted [default: 168]
     #[arg(long, env = "LATCHKEY_DCR_REAP_AFTER_HOURS", value_name = "HOURS")]
     pub dcr_reap_after_hours: Option<u64>,
+    /// Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed [default: none: the TCP peer is the client]
+    #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_name = "CIDRS", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Option<Vec<IpNet>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +73,7 @@ struct FileConfig {
     db_max_connections: Option<u32>,
     cname_target: Option<String>,
     dcr_reap_after_hours: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// Resolved settings.
@@ -86,6 +91,29 @@ pub struct Settings {
     pub cname_target: String,
     /// Age after which never-used dynamic registrations are reaped.
     pub dcr_reap_after: std::time::Duration,
+    /// Peers whose `X-Forwarded-For` is believed (see `services::client_ip`); empty: none.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl Settings {
+    /// Settings for a server on `listen` with `database_url`, everything else at its default
+    /// (the public URL is `http://{listen}`). [`ServeArgs::resolve`] starts from these; tests
+    /// and the benchmark build them directly and change what they need.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf, database_url: String, master_key: MasterKey) -> Settings {
+        Settings {
+            listen,
+            public_url: format!("http://{listen}"),
+            data_dir,
+            database_url,
+            master_key,
+            bootstrap_api_key: None,
+            log_format: LogFormat::default(),
+            db_max_connections: 8,
+            cname_target: listen.ip().to_string(),
+            dcr_reap_after: std::time::Duration::from_secs(168 * 3600),
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 pub const ENV_SECRET_KEY: &str = "LATCHKEY_SECRET_KEY";
@@ -150,24 +178,38 @@ impl ServeArgs {
             Some(t) => t,
             None => public_url.host_str().unwrap_or("localhost").to_owned(),
         };
-        Ok(Settings {
-            listen,
-            public_url: public_url.as_str().trim_end_matches('/').to_owned(),
-            data_dir,
-            database_url,
-            master_key,
-            bootstrap_api_key,
-            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
-            db_max_connections: self
-                .db_max_connections
-                .or(file.db_max_connections)
-                .unwrap_or(if is_sqlite { 8 } else { 16 }),
-            cname_target,
-            dcr_reap_after: std::time::Duration::from_secs(
-                3600 * self.dcr_reap_after_hours.or(file.dcr_reap_after_hours).unwrap_or(168).max(1),
-            ),
-        })
+        let mut s = Settings::new(listen, data_dir, database_url, master_key);
+        s.public_url = public_url.as_str().trim_end_matches('/').to_owned();
+        s.bootstrap_api_key = bootstrap_api_key;
+        s.log_format = self.log_format.or(file.log_format).unwrap_or_default();
+        s.db_max_connections = self
+            .db_max_connections
+            .or(file.db_max_connections)
+            .unwrap_or(if is_sqlite { 8 } else { 16 });
+        s.cname_target = cname_target;
+        if let Some(hours) = self.dcr_reap_after_hours.or(file.dcr_reap_after_hours) {
+            s.dcr_reap_after = std::time::Duration::from_secs(3600 * hours.max(1));
+        }
+        s.trusted_proxies = match (self.trusted_proxies, file.trusted_proxies) {
+            (Some(flag), _) => flag,
+            (None, Some(listed)) => listed
+                .iter()
+                .map(|p| parse_proxy(p).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()
+                .context("trusted_proxies in the config file")?,
+            (None, None) => Vec::new(),
+        };
+        Ok(s)
     }
+}
+
+/// A trusted proxy: an address (`10.0.0.7`, `::1`) or a CIDR range (`10.0.0.0/8`).
+fn parse_proxy(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map(|n| n.trunc())
+        .map_err(|_| format!("{s:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"))
 }
 
 /// Reads the master key file, or creates it (mode 0600) with a fresh key.
@@ -260,6 +302,24 @@ mod tests {
         let mut a = args(dir.path());
         a.public_url = Some(Url::parse("ftp://x.example").unwrap());
         assert!(a.resolve().is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_from_flags_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(args(dir.path()).resolve().unwrap().trusted_proxies.is_empty(), "none by default");
+        let file = dir.path().join("p.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        let mut a = args(dir.path());
+        a.config = Some(file.clone());
+        let got: Vec<String> = a.resolve().unwrap().trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(got, ["10.0.0.0/8", "::1/128"]);
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/33\"]\n").unwrap();
+        let mut a = args(dir.path());
+        a.config = Some(file);
+        assert!(format!("{:#}", a.resolve().unwrap_err()).contains("not an IP address or CIDR"));
+        assert_eq!(parse_proxy("192.168.1.77/24").unwrap().to_string(), "192.168.1.0/24");
+        assert!(parse_proxy("proxy.example").is_err());
     }
 
     #[test]

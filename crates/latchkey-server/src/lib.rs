@@ -35,14 +35,20 @@ pub struct Server {
 }
 
 /// Connects to the store, applies migrations, bootstraps an empty store, and builds the
-/// router.
+/// router; DNS goes to the system's resolvers.
 pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+    build_with_dns(settings, clock, Arc::new(services::dns::SystemResolver::default())).await
+}
+
+/// [`build`] with the given DNS resolver (tests answer lookups themselves).
+pub async fn build_with_dns(settings: Settings, clock: Arc<dyn Clock>, dns: Arc<dyn services::dns::Resolver>) -> anyhow::Result<Server> {
     services::telemetry::prometheus();
     let store = Store::connect(&settings.database_url, clock.clone(), settings.db_max_connections)
         .await
         .context("connecting to the database")?;
     store.migrate().await.context("applying database migrations")?;
-    let state = AppState::new(store, settings, clock);
+    let mut state = AppState::new(store, settings, clock);
+    state.dns = dns;
     let generated_api_key = bootstrap(&state).await?;
     spawn_flusher(&state);
     spawn_reaper(&state);

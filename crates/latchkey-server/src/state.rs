@@ -9,6 +9,7 @@ use latchkey_store::Store;
 
 use crate::config::Settings;
 use crate::services::cache::Caches;
+use crate::services::dns::{Resolver, SystemResolver};
 use crate::services::fetch::JwksFetcher;
 use crate::services::limiter::Limiter;
 use crate::services::telemetry::Telemetry;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub sealer: Arc<Sealer>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
+    /// DNS for the outbound fetcher and domain verification (tests put a `StaticResolver`).
+    pub dns: Arc<dyn Resolver>,
     /// Cache of clients' `jwks_uri` key sets, fetched through the hardened fetcher.
     pub jwks: JwksFetcher,
     /// Tokens, apps, memberships, settings and API keys, valid while their deployment's
@@ -45,6 +48,7 @@ impl AppState {
             settings: Arc::new(settings),
             store,
             clock,
+            dns: Arc::new(SystemResolver::default()),
             jwks: Default::default(),
             caches: Default::default(),
             limiter: Default::default(),

@@ -26,7 +26,8 @@ use std::sync::Arc;
 use latchkey_core::crypto::MasterKey;
 use latchkey_core::{Clock, ManualClock, Secret};
 use latchkey_server::AppState;
-use latchkey_server::config::{LogFormat, Settings};
+use latchkey_server::config::Settings;
+use latchkey_server::services::dns::StaticResolver;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::Connection;
@@ -55,6 +56,8 @@ pub struct TestServer {
     pub api_key: String,
     pub state: AppState,
     pub clock: ManualClock,
+    /// The server's DNS: nothing resolves until the test says what (`dns.set_ips`, `set_txt`).
+    pub dns: StaticResolver,
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub database_url: String,
@@ -123,43 +126,55 @@ pub fn backend() -> &'static str {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_configured(|_| {}).await
+    }
+
+    /// [`TestServer::start`] with settings changed by `configure` first (a trusted proxy, a
+    /// short timeout…).
+    pub async fn start_configured(configure: impl FnOnce(&mut Settings)) -> TestServer {
         // Server logs go to the test's captured output (shown when it fails).
         let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg) = fresh_database(dir.path()).await;
-        Self::start_with(dir, database_url, pg, MasterKey::generate()).await
+        Self::start_with(dir, database_url, pg, MasterKey::generate(), configure).await
     }
 
     /// A second replica on this server's database (same master key), as another process of
     /// the same deployment would be.
     pub async fn replica(&self) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut t = Self::start_with(dir, self.database_url.clone(), None, self.state.settings.master_key.clone()).await;
+        let settings = self.state.settings.clone();
+        // The same configuration, on its own address.
+        let mut t = Self::start_with(dir, self.database_url.clone(), None, settings.master_key.clone(), |s| {
+            let own = (s.listen, s.public_url.clone(), s.data_dir.clone());
+            *s = (*settings).clone();
+            (s.listen, s.public_url, s.data_dir) = own;
+        })
+        .await;
         t.api_key = self.api_key.clone();
         t
     }
 
-    async fn start_with(dir: tempfile::TempDir, database_url: String, pg: Option<PgDatabase>, master_key: MasterKey) -> TestServer {
+    async fn start_with(
+        dir: tempfile::TempDir,
+        database_url: String,
+        pg: Option<PgDatabase>,
+        master_key: MasterKey,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let api_key = format!(
             "lk_api_{}",
             latchkey_core::crypto::b64url(&latchkey_core::crypto::random_bytes::<32>())
         );
-        let settings = Settings {
-            listen: addr,
-            public_url: format!("http://{addr}"),
-            data_dir: dir.path().to_path_buf(),
-            database_url: database_url.clone(),
-            master_key,
-            bootstrap_api_key: Some(Secret::new(api_key.clone())),
-            log_format: LogFormat::Text,
-            db_max_connections: 8,
-            cname_target: "localhost".into(),
-            dcr_reap_after: std::time::Duration::from_secs(7 * 24 * 3600),
-        };
+        let mut settings = Settings::new(addr, dir.path().to_path_buf(), database_url.clone(), master_key);
+        settings.bootstrap_api_key = Some(Secret::new(api_key.clone()));
+        settings.cname_target = "localhost".into();
+        configure(&mut settings);
         let clock = ManualClock::starting_now();
-        let server = latchkey_server::build(settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
+        let dns = StaticResolver::default();
+        let server = latchkey_server::build_with_dns(settings, Arc::new(clock.clone()) as Arc<dyn Clock>, Arc::new(dns.clone()))
             .await
             .expect("server builds");
         let router = server.router;
@@ -171,6 +186,7 @@ impl TestServer {
             api_key,
             state: server.state,
             clock,
+            dns,
             http: reqwest::Client::new(),
             dir,
             database_url,

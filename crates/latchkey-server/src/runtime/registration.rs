@@ -6,12 +6,9 @@
 //! access token; registrations are rate limited per client IP; registrations that never got
 //! a grant are reaped after a while (`latchkey serve --dcr-reap-after`).
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::Id;
@@ -27,26 +24,10 @@ use serde_json::{Value, json};
 use super::issuer::ActiveIssuer;
 use crate::http::error::OAuthFailure;
 use crate::http::extract;
+use crate::services::client_ip::ClientIp;
 use crate::services::issuer::Issuer;
 use crate::services::secrets;
 use crate::state::AppState;
-
-/// The peer's IP address when the server runs with connection info (`latchkey serve` does);
-/// otherwise every caller shares one rate-limit bucket.
-pub struct PeerIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        Ok(PeerIp(ip))
-    }
-}
 
 /// An RFC 7591 §3.2.2 error; a 401 (the initial or registration access token) is an RFC 6750
 /// bearer error with its challenge.
@@ -100,12 +81,12 @@ fn registration_uri(iss: &Issuer, client: &Client) -> String {
 pub async fn register(
     State(state): State<AppState>,
     ActiveIssuer(iss): ActiveIssuer,
-    PeerIp(peer): PeerIp,
+    client_ip: ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     registration_open(&iss)?;
-    if state.throttles.register.check_key(&peer).is_err() {
+    if state.throttles.register.check_key(&client_ip.key()).is_err() {
         let refusal = error(
             StatusCode::TOO_MANY_REQUESTS,
             OAuthError::new(
@@ -147,7 +128,7 @@ pub async fn register(
     let actor = Actor {
         kind: latchkey_core::audit::ActorKind::Client,
         id: new.client_id.clone(),
-        name: Some(format!("registered from {peer}")),
+        name: Some(format!("registered from {}", client_ip.0)),
     };
     let client = match state.store.create_client(&iss.app, &new, &actor).await {
         Ok(c) => c,

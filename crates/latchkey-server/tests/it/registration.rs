@@ -271,6 +271,26 @@ async fn registrations_are_rate_limited_per_address() {
 }
 
 #[tokio::test]
+async fn spoofed_forwarded_for_does_not_escape_the_registration_limit() {
+    // No trusted proxies are configured: X-Forwarded-For is the client's own say-so.
+    let s = TestServer::start().await;
+    let issuer = app_with_dcr(&s).await;
+    let mut created = 0;
+    for i in 0..25 {
+        let resp = s
+            .http
+            .post(format!("{issuer}/oauth/register"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&mcp_client())
+            .send()
+            .await
+            .unwrap();
+        created += usize::from(resp.status() == StatusCode::CREATED);
+    }
+    assert!(created <= 20, "{created} registrations with a new X-Forwarded-For each");
+}
+
+#[tokio::test]
 async fn never_used_registrations_are_reaped() {
     let s = TestServer::start().await;
     let issuer = app_with_dcr(&s).await;
